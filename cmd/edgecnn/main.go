@@ -1,0 +1,63 @@
+// Command edgecnn trains a convnet from folders of images, quantises it to
+// int8, and runs it on a Raspberry Pi camera in fixed memory.
+//
+// Each subcommand lives in its own file and registers itself on rootCmd in an
+// init function.
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/spf13/cobra"
+	"golang.org/x/term"
+)
+
+var rootCmd = &cobra.Command{
+	Use:   "edgecnn",
+	Short: "Train, quantise and run a camera classifier on a Raspberry Pi",
+	Long: `edgecnn trains a convnet from folders of labelled images (the Keras way),
+quantises it to int8 with calibration on real images, checks int8 against
+float accuracy, and classifies camera frames on a Raspberry Pi in fixed memory.`,
+	Example: `  edgecnn demo
+  edgecnn train --data photos/train --valid photos/valid --arch seed-tutorial --image-size 128 -o model.ecnn
+  edgecnn quantize --model model.ecnn --data photos/train --valid photos/valid -o model.q8.ecnn
+  edgecnn run --model model.q8.ecnn --camera 0 --gpio GPIO17=Truck`,
+	SilenceUsage:  true,
+	SilenceErrors: true,
+}
+
+func main() {
+	if err := rootCmd.Execute(); err != nil {
+		fmt.Fprintln(os.Stderr, "edgecnn:", err)
+		os.Exit(exitCode(err))
+	}
+}
+
+// exitError carries a specific exit code (for example a failed parity budget).
+type exitError struct {
+	code int
+	err  error
+}
+
+func (e *exitError) Error() string { return e.err.Error() }
+func (e *exitError) Unwrap() error { return e.err }
+
+func exitCode(err error) int {
+	if e, ok := err.(*exitError); ok {
+		return e.code
+	}
+	return 1
+}
+
+// printJSON writes v as one line of JSON.
+func printJSON(w io.Writer, v any) error {
+	return json.NewEncoder(w).Encode(v)
+}
+
+// stderrIsTerminal reports whether progress bars should be drawn.
+func stderrIsTerminal() bool {
+	return term.IsTerminal(int(os.Stderr.Fd()))
+}

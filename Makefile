@@ -1,0 +1,73 @@
+# edgecnn: the two commands that matter on a fresh machine are `make demo` and `make test`.
+GO        ?= go
+BIN       ?= bin
+PKGS      := ./...
+GOCV_TAGS := gocv,gocv_specific_modules,gocv_videoio
+QEMU      ?= qemu-aarch64
+HAVE_OPENCV := $(shell pkg-config --exists opencv4 2>/dev/null && echo yes)
+HAVE_QEMU   := $(shell command -v $(QEMU) >/dev/null 2>&1 && echo yes)
+
+.PHONY: all build cross test test-unit test-gocv test-arm64 test-arm lint demo bench bench-arm64 fuzz clean
+
+all: build
+
+build:
+	$(GO) build -o $(BIN)/edgecnn ./cmd/edgecnn
+
+## cross: static, cgo-free binaries for a Pi 4/5 (64-bit OS) and 32-bit Pi OS.
+cross:
+	CGO_ENABLED=0 GOOS=linux GOARCH=arm64 $(GO) build -trimpath -ldflags='-s -w' -o $(BIN)/edgecnn-linux-arm64 ./cmd/edgecnn
+	CGO_ENABLED=0 GOOS=linux GOARCH=arm GOARM=7 $(GO) build -trimpath -ldflags='-s -w' -o $(BIN)/edgecnn-linux-armv7 ./cmd/edgecnn
+
+## test: everything that can run on this machine: lint, unit and data tests,
+## gocv tests when OpenCV is installed, the arm64 suite under QEMU when qemu-user is installed.
+test: lint test-unit test-gocv test-arm64
+
+lint:
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	$(GO) vet $(PKGS)
+	GOARCH=arm64 $(GO) vet $(PKGS)
+	GOARCH=arm64 $(GO) vet -tags purego $(PKGS)
+	GOARCH=arm GOARM=7 $(GO) vet $(PKGS)
+
+test-unit:
+	$(GO) test -count=1 $(PKGS)
+	$(GO) test -count=1 -short -tags purego ./infer/...
+
+test-gocv:
+ifeq ($(HAVE_OPENCV),yes)
+	$(GO) test -count=1 -tags $(GOCV_TAGS) ./device/... ./cmd/edgecnn/...
+else
+	@echo "test-gocv: skipped: OpenCV not installed (apt-get install -y libopencv-dev)"
+endif
+
+## test-arm64: the whole suite (short mode: no multi-minute training runs) as linux/arm64 under QEMU,
+## on an ARMv8.0 core (Pi 4) and on an ARMv8.2 core with the dot product (Pi 5).
+test-arm64:
+ifeq ($(HAVE_QEMU),yes)
+	GOARCH=arm64 CGO_ENABLED=0 $(GO) test -count=1 -short -exec '$(QEMU) -cpu cortex-a72' $(PKGS)
+	GOARCH=arm64 CGO_ENABLED=0 $(GO) test -count=1 -short -exec '$(QEMU) -cpu cortex-a76' $(PKGS)
+else
+	@echo "test-arm64: skipped: $(QEMU) not found (apt-get install -y qemu-user)"
+endif
+
+## test-arm: 32-bit Pi OS (generic kernels) under qemu-arm.
+test-arm:
+	GOARCH=arm GOARM=7 CGO_ENABLED=0 $(GO) test -count=1 -short -exec 'qemu-arm -cpu cortex-a7' $(PKGS)
+
+## demo: generate a car/truck image set, train, quantise, check parity, classify, bundle, install.
+demo: build
+	./scripts/demo.sh
+
+bench:
+	$(GO) test -run XXX -bench . -benchtime 3x ./train/... ./infer/...
+
+bench-arm64:
+	./scripts/bench-arm64.sh
+
+## fuzz: a short run of every parser's fuzz target.
+fuzz:
+	$(GO) test -run XXX -fuzz FuzzDecode -fuzztime 30s ./model/
+
+clean:
+	rm -rf $(BIN) demo-out

@@ -1,0 +1,300 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/edgecnn/edgecnn/firmware"
+)
+
+func init() {
+	fw := &cobra.Command{
+		Use:   "firmware",
+		Short: "Build, verify, install and roll back signed device bundles",
+		Long: `A firmware bundle (.ecfw) is one signed file with everything a device needs:
+the static edgecnn binary for its platform, the model, the run configuration
+and a systemd unit. Install verifies it completely, unpacks it into
+ROOT/releases/VERSION, runs its self-check, and only then switches the
+ROOT/current link atomically, keeping ROOT/previous for rollback.`,
+		Example: `  edgecnn firmware keygen -o fleet.key
+  edgecnn firmware build --model model.q8.ecnn --target linux/arm64 --key fleet.key --version 1.0.0 -o car-1.0.0.ecfw
+  edgecnn firmware verify --pub fleet.key.pub car-1.0.0.ecfw
+  sudo edgecnn firmware install --pub fleet.key.pub --root /opt/edgecnn car-1.0.0.ecfw
+  edgecnn firmware status --root /opt/edgecnn
+  sudo edgecnn firmware rollback --root /opt/edgecnn`,
+	}
+	fw.AddCommand(keygenCmd(), buildCmd(), verifyCmd(), installCmd(), rollbackCmd(), statusCmd())
+	rootCmd.AddCommand(fw)
+}
+
+func keygenCmd() *cobra.Command {
+	var out string
+	var force bool
+	c := &cobra.Command{
+		Use:   "keygen -o KEY",
+		Short: "Write an ed25519 signing key pair (KEY, mode 0600, and KEY.pub)",
+		Example: `  edgecnn firmware keygen -o fleet.key
+  edgecnn firmware keygen -o fleet.key --force   # replace an existing pair`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if _, err := firmware.GenerateKey(out, force); err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "private key %s (keep it secret), public key %s.pub (copy it to devices)\n", out, out)
+			return nil
+		},
+	}
+	c.Flags().StringVarP(&out, "output", "o", "", "private key file to write (the public key goes to FILE.pub)")
+	c.Flags().BoolVar(&force, "force", false, "replace existing key files")
+	c.MarkFlagRequired("output")
+	return c
+}
+
+func buildCmd() *cobra.Command {
+	var opt firmware.BuildOptions
+	var target, key, config string
+	var asJSON bool
+	c := &cobra.Command{
+		Use:   "build --model M --target T --key KEY --version V -o BUNDLE",
+		Short: "Cross-compile edgecnn and pack it with a model into a signed bundle",
+		Long: `build compiles the static, cgo-free edgecnn for the target with the Go toolchain
+(run it from the edgecnn source tree, or pass --source or a prebuilt --binary),
+validates the model and the run configuration (JSON or YAML: camera, threads,
+threshold, gpio rules), renders the systemd unit, and writes the signed bundle
+atomically.`,
+		Example: `  edgecnn firmware build --model model.q8.ecnn --target linux/arm64 --key fleet.key --version 1.0.0 -o car.ecfw
+  edgecnn firmware build --model model.q8.ecnn --target linux/arm/v7 --key fleet.key --version 1.0.1 \
+      --config device.yaml --device-root /opt/edgecnn -o car-armv7.ecfw
+  edgecnn firmware build --model model.q8.ecnn --target linux/arm64 --binary bin/edgecnn-linux-arm64 \
+      --key fleet.key --version 1.0.2 -o car.ecfw
+
+  # device.yaml
+  camera: "cmd:rpicam-vid -t 0 --codec mjpeg -o -"
+  threads: 4
+  threshold: 0.8
+  gpio:
+    - {pin: GPIO17, label: Truck}`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			var err error
+			if opt.Target, err = firmware.ParseTarget(target); err != nil {
+				return err
+			}
+			if opt.Key, err = firmware.ReadPrivateKey(key); err != nil {
+				return err
+			}
+			if config != "" {
+				c, err := firmware.ReadConfig(config)
+				if err != nil {
+					return err
+				}
+				opt.Config = &c
+			}
+			opt.Log = cmd.ErrOrStderr()
+			m, err := firmware.Build(cmd.Context(), opt)
+			if err != nil {
+				return err
+			}
+			if asJSON {
+				return printJSON(cmd.OutOrStdout(), m)
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "wrote %s: version %s for %s\n", opt.Output, m.Version, m.Target)
+			printManifest(cmd.OutOrStdout(), m)
+			return nil
+		},
+	}
+	f := c.Flags()
+	f.StringVar(&opt.Model, "model", "", "model file (.ecnn) to bundle")
+	f.StringVar(&target, "target", "linux/arm64", "platform: "+strings.Join(firmware.Targets, ", "))
+	f.StringVar(&key, "key", "", "private key from 'firmware keygen'")
+	f.StringVar(&opt.Version, "version", "", "release version (letters, digits, . _ + -)")
+	f.StringVar(&config, "config", "", "run configuration, .json or .yaml (default: camera 0, threshold 0.5)")
+	f.StringVar(&opt.Binary, "binary", "", "prebuilt static edgecnn for the target instead of compiling one")
+	f.StringVar(&opt.Source, "source", "", "edgecnn module source folder (default: found from the current folder)")
+	f.StringVar(&opt.DeviceRoot, "device-root", firmware.DefaultDeviceRoot, "install root on the device, used by the systemd unit")
+	f.StringVarP(&opt.Output, "output", "o", "", "bundle file to write (.ecfw)")
+	f.BoolVar(&asJSON, "json", false, "print the manifest as JSON")
+	for _, name := range []string{"model", "key", "version", "output"} {
+		c.MarkFlagRequired(name)
+	}
+	return c
+}
+
+func verifyCmd() *cobra.Command {
+	var pub string
+	var asJSON bool
+	c := &cobra.Command{
+		Use:   "verify --pub KEY.pub BUNDLE",
+		Short: "Check a bundle's signature and every file's hash, and print its manifest",
+		Example: `  edgecnn firmware verify --pub fleet.key.pub car-1.0.0.ecfw
+  edgecnn firmware verify --pub fleet.key.pub car-1.0.0.ecfw --json`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			key, err := firmware.ReadPublicKey(pub)
+			if err != nil {
+				return err
+			}
+			v, err := firmware.Verify(args[0], key)
+			if err != nil {
+				return err
+			}
+			if asJSON {
+				return printJSON(cmd.OutOrStdout(), v.Manifest)
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "%s: signature and %d files OK\n", args[0], len(v.Manifest.Files))
+			printManifest(cmd.OutOrStdout(), v.Manifest)
+			return nil
+		},
+	}
+	c.Flags().StringVar(&pub, "pub", "", "public key from 'firmware keygen'")
+	c.Flags().BoolVar(&asJSON, "json", false, "print the manifest as JSON")
+	c.MarkFlagRequired("pub")
+	return c
+}
+
+func installCmd() *cobra.Command {
+	var opt firmware.InstallOptions
+	var pub, wrapper string
+	var asJSON bool
+	c := &cobra.Command{
+		Use:   "install --pub KEY.pub --root DIR BUNDLE",
+		Short: "Verify a bundle, unpack it as a new release, self-check it, and make it current",
+		Long: `install verifies the whole bundle before writing anything, refuses a bundle
+for another platform than this machine's (unless --force-arch), unpacks it into
+DIR/releases/VERSION through a temporary folder with every file and folder
+fsynced, runs the new binary's self-check, and then switches DIR/current in
+one atomic rename, keeping DIR/previous. Interrupted at any point, current
+still points at a complete, working release. Installing the bundle that is
+already current does nothing; another bundle with the same version is refused.`,
+		Example: `  sudo edgecnn firmware install --pub fleet.key.pub --root /opt/edgecnn car-1.0.0.ecfw
+  # stage an SD card's root file system from an x86-64 workstation
+  edgecnn firmware install --pub fleet.key.pub --root /mnt/sd/opt/edgecnn --force-arch \
+      --exec-wrapper "qemu-aarch64 -cpu cortex-a72" car-1.0.0.ecfw`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			var err error
+			if opt.Pub, err = firmware.ReadPublicKey(pub); err != nil {
+				return err
+			}
+			opt.ExecWrapper = strings.Fields(wrapper)
+			opt.Log = cmd.ErrOrStderr()
+			res, err := firmware.Install(cmd.Context(), args[0], opt)
+			if err != nil {
+				return err
+			}
+			if asJSON {
+				return printJSON(cmd.OutOrStdout(), res)
+			}
+			w := cmd.OutOrStdout()
+			if res.AlreadyCurrent {
+				fmt.Fprintf(w, "release %s is already current in %s: nothing to do\n", res.Version, opt.Root)
+				return nil
+			}
+			fmt.Fprintf(w, "installed release %s in %s (self-check %s); previous: %s\n", res.Version, res.Release, res.SelfCheck, orNone(res.Previous))
+			return nil
+		},
+	}
+	f := c.Flags()
+	f.StringVar(&pub, "pub", "", "public key the bundle must be signed with")
+	f.StringVar(&opt.Root, "root", firmware.DefaultDeviceRoot, "install root")
+	f.BoolVar(&opt.ForceArch, "force-arch", false, "install a bundle for another platform (staging)")
+	f.StringVar(&wrapper, "exec-wrapper", "", `run the self-check through this command, e.g. "qemu-aarch64 -cpu cortex-a72"`)
+	f.DurationVar(&opt.SelfCheckTimeout, "selfcheck-timeout", 0, "limit for the new binary's self-check (default 5m)")
+	f.BoolVar(&asJSON, "json", false, "print the result as JSON")
+	c.MarkFlagRequired("pub")
+	return c
+}
+
+func rollbackCmd() *cobra.Command {
+	var root string
+	var asJSON bool
+	c := &cobra.Command{
+		Use:     "rollback --root DIR",
+		Short:   "Swap DIR/current and DIR/previous atomically",
+		Example: `  sudo edgecnn firmware rollback --root /opt/edgecnn && sudo systemctl restart edgecnn`,
+		Args:    cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			st, err := firmware.Rollback(root)
+			if err != nil {
+				return err
+			}
+			if asJSON {
+				return printJSON(cmd.OutOrStdout(), st)
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "current: %s (was %s)\n", st.Current, st.Previous)
+			return nil
+		},
+	}
+	c.Flags().StringVar(&root, "root", firmware.DefaultDeviceRoot, "install root")
+	c.Flags().BoolVar(&asJSON, "json", false, "print the new status as JSON")
+	return c
+}
+
+func statusCmd() *cobra.Command {
+	var root string
+	var asJSON bool
+	c := &cobra.Command{
+		Use:   "status --root DIR",
+		Short: "Show the current and previous releases and every installed one",
+		Example: `  edgecnn firmware status --root /opt/edgecnn
+  edgecnn firmware status --root /opt/edgecnn --json`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			st, err := firmware.ReadStatus(root)
+			if err != nil {
+				return err
+			}
+			if asJSON {
+				return printJSON(cmd.OutOrStdout(), st)
+			}
+			w := cmd.OutOrStdout()
+			fmt.Fprintf(w, "root %s: current %s, previous %s\n", st.Root, orNone(st.Current), orNone(st.Previous))
+			for _, r := range st.Releases {
+				mark := " "
+				switch r.Version {
+				case st.Current:
+					mark = "*"
+				case st.Previous:
+					mark = "-"
+				}
+				if r.Manifest == nil {
+					fmt.Fprintf(w, "%s %s: damaged: %s\n", mark, r.Version, r.Error)
+					continue
+				}
+				m := r.Manifest
+				fmt.Fprintf(w, "%s %s  %s  built %s  model %s (%s, %dx%d, labels %s)\n", mark, r.Version, m.Target,
+					m.Created.Format("2006-01-02 15:04"), m.Model.Name, m.Model.DType, m.Model.InputWidth, m.Model.InputHeight,
+					strings.Join(m.Model.Labels, ","))
+			}
+			return nil
+		},
+	}
+	c.Flags().StringVar(&root, "root", firmware.DefaultDeviceRoot, "install root")
+	c.Flags().BoolVar(&asJSON, "json", false, "print the status as JSON")
+	return c
+}
+
+// printManifest writes a manifest's facts for people.
+func printManifest(w io.Writer, m *firmware.Manifest) {
+	fmt.Fprintf(w, "version   %s\ntarget    %s\ncreated   %s\ndevice    %s\n", m.Version, m.Target, m.Created.Format("2006-01-02 15:04:05 MST"), m.DeviceRoot)
+	mf := m.Model
+	fmt.Fprintf(w, "model     %s: %s, input %dx%dx%d, labels %s, %d probes\n", mf.Name, mf.DType,
+		mf.InputWidth, mf.InputHeight, mf.InputChannels, strings.Join(mf.Labels, ", "), mf.Probes)
+	if p := mf.Parity; p != nil {
+		fmt.Fprintf(w, "parity    %d images of %s: float %.2f%%, int8 %.2f%%, agreement %.2f%%, max |diff| %.4f\n",
+			p.Images, p.Data, 100*p.FloatAccuracy, 100*p.Int8Accuracy, 100*p.Agreement, p.MaxAbsDiff)
+	}
+	for _, f := range m.Files {
+		fmt.Fprintf(w, "  %s %10d  %s  %s\n", f.Mode, f.Size, f.SHA256, f.Path)
+	}
+}
+
+func orNone(v string) string {
+	if v == "" {
+		return "none"
+	}
+	return v
+}

@@ -63,9 +63,8 @@ func symmetric(rng *rand.Rand, f float32) float32 {
 	return (rng.Float32()*2 - 1) * f
 }
 
-// apply writes the augmented img (h x w RGB) into out as p*scale + offset.
-func (a *Augment) apply(out []float32, img []uint8, h, w int, rng *rand.Rand, scale, offset float32) {
-	t := a.draw(rng, h, w)
+// apply writes img (h x w RGB) transformed by t into out as p*scale + offset.
+func (t *transform) apply(out []float32, img []uint8, h, w int, fillZeros bool, scale, offset float32) {
 	var sum [3]float32
 	for y := 0; y < h; y++ {
 		sy, inY := clampIndex(y-t.dy, h)
@@ -75,7 +74,7 @@ func (a *Augment) apply(out []float32, img []uint8, h, w int, rng *rand.Rand, sc
 				sx = w - 1 - sx
 			}
 			o := (y*w + x) * 3
-			if a.FillZeros && !(inX && inY) {
+			if fillZeros && !(inX && inY) {
 				out[o], out[o+1], out[o+2] = 0, 0, 0
 				continue
 			}

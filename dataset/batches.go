@@ -88,7 +88,8 @@ func (b *Batches) Next(x []float32, y []int32) int {
 		i := b.order[b.pos+s]
 		out := x[s*size : (s+1)*size]
 		if b.aug != nil {
-			b.aug.apply(out, b.d.Image(i), b.d.Height, b.d.Width, b.augRNG, b.scale, b.offset)
+			t := b.aug.draw(b.augRNG, b.d.Height, b.d.Width)
+			t.apply(out, b.d.Image(i), b.d.Height, b.d.Width, b.aug.FillZeros, b.scale, b.offset)
 		} else {
 			for k, p := range b.d.Image(i) {
 				out[k] = b.table[p]

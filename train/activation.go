@@ -1,0 +1,93 @@
+package train
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/edgecnn/edgecnn/model"
+)
+
+// activation is applied in place to rows of a layer's output (rows are
+// channels of one pixel, or a Dense layer's units) and differentiated from
+// the output alone.
+type activation string
+
+func parseActivation(s string) (activation, error) {
+	switch s {
+	case "", model.Linear:
+		return model.Linear, nil
+	case model.ReLU, model.Sigmoid, model.Softmax:
+		return activation(s), nil
+	}
+	return "", fmt.Errorf("unknown activation %q (want relu, sigmoid, softmax or linear)", s)
+}
+
+// apply replaces pre-activations z (rows of length row) by the activation.
+func (a activation) apply(z []float32, row int) {
+	switch a {
+	case model.ReLU:
+		for i, v := range z {
+			if v < 0 {
+				z[i] = 0
+			}
+		}
+	case model.Sigmoid:
+		for i, v := range z {
+			z[i] = sigmoid(v)
+		}
+	case model.Softmax:
+		for r := 0; r+row <= len(z); r += row {
+			softmax(z[r : r+row])
+		}
+	}
+}
+
+// backward turns dL/dy into dL/dz in place, given the outputs y.
+func (a activation) backward(dy, y []float32, row int) {
+	switch a {
+	case model.ReLU:
+		for i, v := range y {
+			if v <= 0 {
+				dy[i] = 0
+			}
+		}
+	case model.Sigmoid:
+		for i, v := range y {
+			dy[i] *= v * (1 - v)
+		}
+	case model.Softmax:
+		// dz_i = y_i * (dy_i - sum_j dy_j y_j)
+		for r := 0; r+row <= len(y); r += row {
+			ys, ds := y[r:r+row], dy[r:r+row]
+			var dot float64
+			for i, v := range ys {
+				dot += float64(v) * float64(ds[i])
+			}
+			for i, v := range ys {
+				ds[i] = v * (ds[i] - float32(dot))
+			}
+		}
+	}
+}
+
+func sigmoid(x float32) float32 {
+	return float32(1 / (1 + math.Exp(-float64(x))))
+}
+
+// softmax replaces v by its softmax, shifted by the maximum for stability.
+func softmax(v []float32) {
+	m := v[0]
+	for _, x := range v {
+		m = max(m, x)
+	}
+	var s float64
+	for i, x := range v {
+		e := math.Exp(float64(x - m))
+		v[i] = float32(e)
+		s += e
+	}
+	inv := float32(1 / s)
+	for i := range v {
+		v[i] *= inv
+	}
+}

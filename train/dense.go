@@ -1,0 +1,80 @@
+package train
+
+import (
+	"fmt"
+	"math/rand/v2"
+
+	"github.com/edgecnn/edgecnn/model"
+	"github.com/edgecnn/edgecnn/train/internal/sgemm"
+)
+
+// dense is Keras' Dense on a vector input: kernel [in, units], bias
+// [units], fused activation.
+type dense struct {
+	layerInfo
+	units        int
+	act          activation
+	kernel, bias *param
+
+	ws      []sgemm.Workspace
+	packed  sgemm.PackedB
+	packedT sgemm.PackedB
+}
+
+func newDense(units int, act activation) *dense {
+	return &dense{layerInfo: layerInfo{kind: model.Dense}, units: units, act: act}
+}
+
+func (d *dense) build(in shape, rng *rand.Rand) error {
+	if d.units <= 0 {
+		return fmt.Errorf("units must be positive, got %d", d.units)
+	}
+	if !in.flat {
+		return fmt.Errorf("needs a vector input, got %dx%dx%d (add a Flatten or GlobalAveragePooling2D layer first)", in.H, in.W, in.C)
+	}
+	d.in, d.out = in, shape{H: 1, W: 1, C: d.units, flat: true}
+	d.kernel = newParam("kernel", true, in.C, d.units)
+	d.bias = newParam("bias", true, d.units)
+	d.params = []*param{d.kernel, d.bias}
+	glorotUniform(d.kernel, in.C, d.units, rng)
+	return nil
+}
+
+func (d *dense) alloc(threads, maxBatch int) {
+	d.ws = make([]sgemm.Workspace, threads)
+	for _, p := range d.params {
+		p.allocPartials(threads)
+	}
+}
+
+func (d *dense) forward(e *engine, in, out []float32, n int, training bool) {
+	ni, u := d.in.C, d.units
+	d.packed.Pack(false, ni, u, d.kernel.value, u)
+	e.run(n, func(w, b0, b1 int) {
+		o := out[b0*u : b1*u]
+		sgemm.GemmPacked(false, b1-b0, in[b0*ni:b1*ni], ni, &d.packed, o, u, false, &d.ws[w])
+		addBias(o, d.bias.value)
+		d.act.apply(o, u)
+	})
+}
+
+func (d *dense) backward(e *engine, in, out, dout, din []float32, n int) {
+	ni, u := d.in.C, d.units
+	if din != nil {
+		d.packedT.Pack(true, u, ni, d.kernel.value, u)
+	}
+	e.run(n, func(w, b0, b1 int) {
+		if b0 == b1 {
+			return
+		}
+		dz := dout[b0*u : b1*u]
+		d.act.backward(dz, out[b0*u:b1*u], u)
+		sumRows(d.bias.partial[w], dz)
+		sgemm.Gemm(true, false, ni, u, b1-b0, in[b0*ni:b1*ni], ni, dz, u, d.kernel.partial[w], u, true, &d.ws[w])
+		if din != nil {
+			sgemm.GemmPacked(false, b1-b0, dz, u, &d.packedT, din[b0*ni:b1*ni], ni, false, &d.ws[w])
+		}
+	})
+	d.kernel.reducePartials()
+	d.bias.reducePartials()
+}

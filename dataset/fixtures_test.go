@@ -36,7 +36,7 @@ func gradient(w, h int) *image.NRGBA {
 }
 
 // writeImage encodes img into path in the format its extension names.
-func writeImage(t *testing.T, path string, img image.Image) {
+func writeImage(t testing.TB, path string, img image.Image) {
 	t.Helper()
 	require.NoError(t, os.MkdirAll(filepath.Dir(path), 0o755))
 	f, err := os.Create(path)
@@ -59,7 +59,7 @@ func writeImage(t *testing.T, path string, img image.Image) {
 }
 
 // writeFile writes raw bytes (a corrupt image, a note).
-func writeFile(t *testing.T, path, content string) {
+func writeFile(t testing.TB, path, content string) {
 	t.Helper()
 	require.NoError(t, os.MkdirAll(filepath.Dir(path), 0o755))
 	require.NoError(t, os.WriteFile(path, []byte(content), 0o644))
@@ -67,7 +67,7 @@ func writeFile(t *testing.T, path, content string) {
 
 // twoClassDir writes n solid 6x4 PNGs per class: class a is dark (value
 // 10+i), class b bright (value 200+i), so every image is identifiable.
-func twoClassDir(t *testing.T, n int) string {
+func twoClassDir(t testing.TB, n int) string {
 	dir := t.TempDir()
 	for i := 0; i < n; i++ {
 		writeImage(t, filepath.Join(dir, "a", name(i)), solid(6, 4, color.NRGBA{byte(10 + i), 0, 0, 255}))

@@ -60,6 +60,9 @@ func FromDirectory(dir string, opt Options) (*Dataset, error) {
 		return nil, err
 	}
 	files, labels = split(files, labels, opt.ValidationSplit, opt.Subset, opt.Seed)
+	if len(files) == 0 {
+		return nil, fmt.Errorf("dataset %s: validation split %g leaves the %s subset empty", dir, opt.ValidationSplit, opt.Subset)
+	}
 	d := &Dataset{Dir: dir, ClassNames: classes, Height: opt.Height, Width: opt.Width}
 	if err := d.decode(files, labels, opt); err != nil {
 		return nil, err

@@ -133,6 +133,8 @@ func TestFromDirectoryErrors(t *testing.T) {
 	require.ErrorContains(t, err, "no image could be decoded (2 skipped)")
 
 	good := twoClassDir(t, 1)
+	_, err = FromDirectory(good, Options{Height: 4, Width: 4, ValidationSplit: 0.2, Subset: Validation})
+	require.ErrorContains(t, err, "leaves the validation subset empty")
 	for _, bad := range []Options{
 		{Height: 0, Width: 4},
 		{Height: 4, Width: 4, Interpolation: "bicubic"},

@@ -66,14 +66,37 @@ func fromGray(dst []byte, m *image.Gray, w, h int) {
 }
 
 func fromYCbCr(dst []byte, m *image.YCbCr, r image.Rectangle, w, h int) {
+	sx, sy := chromaSubsampling(m.SubsampleRatio)
 	for y := 0; y < h; y++ {
+		iy := r.Min.Y + y
+		yRow := m.Y[(iy-m.Rect.Min.Y)*m.YStride:]
+		cRow := (iy/sy - m.Rect.Min.Y/sy) * m.CStride
+		cb, cr := m.Cb[cRow:], m.Cr[cRow:]
 		d := dst[y*w*3 : (y+1)*w*3]
 		for x := 0; x < w; x++ {
-			yi := m.YOffset(r.Min.X+x, r.Min.Y+y)
-			ci := m.COffset(r.Min.X+x, r.Min.Y+y)
-			d[x*3], d[x*3+1], d[x*3+2] = color.YCbCrToRGB(m.Y[yi], m.Cb[ci], m.Cr[ci])
+			ix := r.Min.X + x
+			ci := ix/sx - m.Rect.Min.X/sx
+			d[x*3], d[x*3+1], d[x*3+2] = color.YCbCrToRGB(yRow[ix-m.Rect.Min.X], cb[ci], cr[ci])
 		}
 	}
+}
+
+// chromaSubsampling returns the horizontal and vertical chroma subsampling
+// of ratio, which image.YCbCr.COffset divides coordinates by.
+func chromaSubsampling(ratio image.YCbCrSubsampleRatio) (sx, sy int) {
+	switch ratio {
+	case image.YCbCrSubsampleRatio422:
+		return 2, 1
+	case image.YCbCrSubsampleRatio420:
+		return 2, 2
+	case image.YCbCrSubsampleRatio440:
+		return 1, 2
+	case image.YCbCrSubsampleRatio411:
+		return 4, 1
+	case image.YCbCrSubsampleRatio410:
+		return 4, 2
+	}
+	return 1, 1
 }
 
 func fromPaletted(dst []byte, m *image.Paletted, w, h int) {

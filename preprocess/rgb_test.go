@@ -57,6 +57,7 @@ func testImages() map[string]image.Image {
 	for name, ratio := range map[string]image.YCbCrSubsampleRatio{
 		"ycbcr420": image.YCbCrSubsampleRatio420, "ycbcr422": image.YCbCrSubsampleRatio422,
 		"ycbcr444": image.YCbCrSubsampleRatio444, "ycbcr440": image.YCbCrSubsampleRatio440,
+		"ycbcr411": image.YCbCrSubsampleRatio411, "ycbcr410": image.YCbCrSubsampleRatio410,
 	} {
 		m := image.NewYCbCr(rect, ratio)
 		fill(m.Y)
@@ -65,12 +66,14 @@ func testImages() map[string]image.Image {
 		imgs[name] = m
 	}
 	sub := image.Rect(5, 4, 16, 12)
+	all := map[string]image.Image{}
 	for name, img := range imgs {
-		imgs[name+"-sub"] = img.(interface {
+		all[name] = img
+		all[name+"-sub"] = img.(interface {
 			SubImage(image.Rectangle) image.Image
 		}).SubImage(sub)
 	}
-	return imgs
+	return all
 }
 
 func TestToRGBMatchesStandardLibrary(t *testing.T) {

@@ -137,14 +137,14 @@ func (br *reader) header() (*Verified, error) {
 	}
 	mb := make([]byte, mlen)
 	if _, err := io.ReadFull(br.r, mb); err != nil {
-		return nil, bundleErr("manifest: %v", truncated(err))
+		return nil, bundleErr("manifest: %v (the header gives a %d-byte manifest)", truncated(err), mlen)
 	}
 	sig := make([]byte, ed25519.SignatureSize)
 	if _, err := io.ReadFull(br.r, sig); err != nil {
-		return nil, bundleErr("signature: %v", truncated(err))
+		return nil, bundleErr("signature: %v (the header gives a %d-byte manifest)", truncated(err), mlen)
 	}
 	if !br.verify(mb, sig) {
-		return nil, bundleErr("signature: does not match the manifest (tampered manifest or signature, or a different key)")
+		return nil, bundleErr("signature: does not match the manifest (%d bytes): the header, manifest or signature was changed, or the bundle was signed with a different key", mlen)
 	}
 	m, err := DecodeManifest(mb)
 	if err != nil {

@@ -135,7 +135,7 @@ func CheckPath(p string) error {
 // parseMode reads an octal permission string and refuses special bits.
 func parseMode(s string) (uint32, error) {
 	v, err := strconv.ParseUint(s, 8, 32)
-	if err != nil || len(s) != 4 || s[0] != '0' {
+	if err != nil || len(s) != 4 {
 		return 0, fmt.Errorf("mode %q is not a 4-digit octal permission such as 0644", s)
 	}
 	if v&^0o777 != 0 {

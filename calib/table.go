@@ -33,21 +33,22 @@ const tableMagic = "edgecnn-calib v1"
 //
 // A sigmoid or softmax head's entry describes its logits.
 type Table struct {
-	Model      string  // the model's name
-	ModelHash  string  // ModelHash of the float model
-	Method     string  // one of Methods
-	Percentile float64 // for the Percentile method
-	Samples    int     // calibration images used
-	Seed       int64   // seed of the class-balanced sample
-	Entries    []Entry
+	Model      string  `json:"model"`                // the model's name
+	ModelHash  string  `json:"model_hash"`           // ModelHash of the float model
+	Method     string  `json:"method"`               // one of Methods
+	Percentile float64 `json:"percentile,omitempty"` // for the Percentile method
+	Samples    int     `json:"samples"`              // calibration images used
+	Seed       int64   `json:"seed"`                 // seed of the class-balanced sample
+	Entries    []Entry `json:"entries"`
 }
 
 // Entry is one tensor's range and the int8 parameters that cover it.
 type Entry struct {
-	Name      string
-	Min, Max  float32
-	Scale     float32
-	ZeroPoint int32
+	Name      string  `json:"name"`
+	Min       float32 `json:"min"`
+	Max       float32 `json:"max"`
+	Scale     float32 `json:"scale"`
+	ZeroPoint int32   `json:"zero_point"`
 }
 
 // NewEntry makes the entry for a tensor whose chosen range is [lo, hi].

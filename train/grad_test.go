@@ -1,0 +1,185 @@
+package train
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/edgecnn/edgecnn/model"
+	"github.com/stretchr/testify/require"
+)
+
+// forwardFixed runs a training-mode forward pass without drawing new
+// Dropout seeds, so repeated evaluations see the same mask.
+func forwardFixed(n *Sequential, x []float32, batch int) []float32 {
+	in := x
+	for i, l := range n.layers {
+		out := n.acts[i][:batch*l.info().out.size()]
+		l.forward(&n.eng, in, out, batch, true)
+		in = out
+	}
+	return in
+}
+
+// weightedSum is the test loss L = sum_i out_i * r_i, in float64.
+func weightedSum(out, r []float32) float64 {
+	var s float64
+	for i, v := range out {
+		s += float64(v) * float64(r[i])
+	}
+	return s
+}
+
+// checkGrad compares the analytic gradient g of L with respect to v with
+// central finite differences (step h) at up to 40 coordinates.
+func checkGrad(t *testing.T, what string, v, g []float32, h float64, loss func() float64, rng *rand.Rand) {
+	t.Helper()
+	idx := rng.Perm(len(v))
+	if len(idx) > 40 {
+		idx = idx[:40]
+	}
+	for _, i := range idx {
+		orig := v[i]
+		v[i] = orig + float32(h)
+		up := loss()
+		v[i] = orig - float32(h)
+		down := loss()
+		v[i] = orig
+		num := (up - down) / (2 * h)
+		ana := float64(g[i])
+		tol := 1e-3 + 1e-2*math.Max(math.Abs(num), math.Abs(ana))
+		require.InDelta(t, num, ana, tol, "%s[%d]: numeric %g, analytic %g", what, i, num, ana)
+	}
+}
+
+// gradCase builds a one- or few-layer network on input in and checks the
+// gradients of every trainable weight and of the input.
+func gradCase(t *testing.T, name string, in shape, layers []layer, input func(rng *rand.Rand, x []float32)) {
+	t.Run(name, func(t *testing.T) {
+		rng := rand.New(rand.NewPCG(7, uint64(len(name))))
+		n, err := newSequential(name, in.H, in.W, in.C, layers)
+		require.NoError(t, err)
+		n.SetThreads(2)
+		const batch = 3
+		n.ensure(batch)
+		// Non-default BN parameters so gamma and beta matter.
+		for _, p := range n.params() {
+			if p.name == "gamma" || p.name == "beta" {
+				for i := range p.value {
+					p.value[i] = rng.Float32() + 0.5
+				}
+			}
+		}
+		x := make([]float32, batch*in.size())
+		input(rng, x)
+		outSize := n.Outputs() * batch
+		r := make([]float32, outSize)
+		for i := range r {
+			r[i] = rng.Float32()*2 - 1
+		}
+		// A dropout seed fixed for the whole check.
+		n.forward(x, batch, true, nil)
+		forwardFixed(n, x, batch)
+		copy(n.grads[len(n.layers)-1], r)
+		dx := make([]float32, len(x))
+		n.backward(x, batch, dx)
+
+		loss := func() float64 { return weightedSum(forwardFixed(n, x, batch), r) }
+		for li, l := range n.layers {
+			for _, p := range l.info().params {
+				if p.trainable {
+					checkGrad(t, fmt.Sprintf("layer %d %s", li, p.name), p.value, append([]float32(nil), p.grad...), 1e-2, loss, rng)
+				}
+			}
+		}
+		checkGrad(t, "input", x, dx, 1e-2, loss, rng)
+	})
+}
+
+func uniform(rng *rand.Rand, x []float32) {
+	for i := range x {
+		x[i] = rng.Float32()*2 - 1
+	}
+}
+
+// distinct fills x with a shuffled ramp of values 0.1 apart, so no max-pool
+// window has near ties that a finite-difference step could swap.
+func distinct(rng *rand.Rand, x []float32) {
+	for i, j := range rng.Perm(len(x)) {
+		x[i] = float32(j)*0.1 - float32(len(x))*0.05
+	}
+}
+
+func TestGradients(t *testing.T) {
+	sp := func(h, w, c int) shape { return shape{H: h, W: w, C: c} }
+	// Vector inputs: a 1x1xC image through Flatten.
+	vec := func(c int) shape { return shape{H: 1, W: 1, C: c} }
+	flat := func() layer { return &flatten{layerInfo{kind: model.Flatten}} }
+	gradCase(t, "conv same k3 linear", sp(5, 6, 2), []layer{newConv2D(4, 3, 3, 1, 1, model.Same, model.Linear)}, uniform)
+	gradCase(t, "conv valid k3x2 stride2 sigmoid", sp(7, 6, 3), []layer{newConv2D(3, 3, 2, 2, 2, model.Valid, model.Sigmoid)}, uniform)
+	gradCase(t, "conv same k4 stride2 linear", sp(7, 5, 2), []layer{newConv2D(5, 4, 4, 2, 2, model.Same, model.Linear)}, uniform)
+	gradCase(t, "conv 1x1", sp(3, 4, 5), []layer{newConv2D(3, 1, 1, 1, 1, model.Valid, model.Linear)}, uniform)
+	gradCase(t, "conv softmax over channels", sp(3, 3, 2), []layer{newConv2D(4, 3, 3, 1, 1, model.Same, model.Softmax)}, uniform)
+	gradCase(t, "maxpool 2x2 valid", sp(5, 4, 3), []layer{newPool2D(model.MaxPool2D, 2, 2, 2, 2, model.Valid)}, distinct)
+	gradCase(t, "maxpool 3x3 stride2 same", sp(5, 6, 2), []layer{newPool2D(model.MaxPool2D, 3, 3, 2, 2, model.Same)}, distinct)
+	gradCase(t, "avgpool 3x3 stride2 same", sp(5, 6, 2), []layer{newPool2D(model.AveragePooling2D, 3, 3, 2, 2, model.Same)}, uniform)
+	gradCase(t, "avgpool 2x2 valid", sp(4, 5, 2), []layer{newPool2D(model.AveragePooling2D, 2, 2, 2, 2, model.Valid)}, uniform)
+	gradCase(t, "global average pooling + dense", sp(3, 4, 5), []layer{&globalAvgPool{layerInfo{kind: model.GlobalAveragePooling2D}}, newDense(3, model.Linear)}, uniform)
+	gradCase(t, "flatten + dense sigmoid", sp(2, 3, 2), []layer{&flatten{layerInfo{kind: model.Flatten}}, newDense(4, model.Sigmoid)}, uniform)
+	gradCase(t, "dense softmax", vec(7), []layer{flat(), newDense(5, model.Softmax)}, uniform)
+	gradCase(t, "dense linear", vec(9), []layer{flat(), newDense(4, model.Linear)}, uniform)
+	gradCase(t, "batchnorm spatial training", sp(3, 3, 4), []layer{newBatchNorm(1e-3, 0.99)}, uniform)
+	gradCase(t, "conv + batchnorm", sp(4, 4, 2), []layer{newConv2D(3, 3, 3, 1, 1, model.Same, model.Linear), newBatchNorm(1e-3, 0.99)}, uniform)
+	gradCase(t, "batchnorm vector training", vec(6), []layer{flat(), newBatchNorm(1e-3, 0.99), newDense(2, model.Linear)}, uniform)
+	gradCase(t, "dropout training", vec(40), []layer{flat(), newDropout(0.5), newDense(3, model.Linear)}, uniform)
+}
+
+// TestReLUGradient checks relu's derivative away from its kink.
+func TestReLUGradient(t *testing.T) {
+	z := []float32{-2, -0.5, -0.1, 0.1, 0.7, 3}
+	y := append([]float32(nil), z...)
+	activation(model.ReLU).apply(y, 3)
+	dy := []float32{1, 2, 3, 4, 5, 6}
+	activation(model.ReLU).backward(dy, y, 3)
+	for i, v := range z {
+		want := float32(0)
+		if v > 0 {
+			want = float32(i + 1)
+		}
+		require.Equal(t, want, dy[i], "z=%g", v)
+	}
+	require.Equal(t, []float32{0, 0, 0, 0.1, 0.7, 3}, y)
+}
+
+// TestLossGradients compares both losses' gradients with finite differences
+// of the loss in the probabilities, and checks the clipping.
+func TestLossGradients(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	// Binary: 5 samples of one probability.
+	p := []float32{0.1, 0.35, 0.5, 0.8, 0.97}
+	y := []int32{0, 1, 1, 0, 1}
+	g := make([]float32, len(p))
+	lossAndGrad(BinaryCrossentropy, p, 1, y, g)
+	mean := func() float64 { s, _ := lossAndGrad(BinaryCrossentropy, p, 1, y, nil); return s / float64(len(y)) }
+	checkGrad(t, "bce", p, g, 1e-3, mean, rng)
+
+	// Categorical: 3 samples of 4 probabilities.
+	pc := []float32{0.1, 0.2, 0.3, 0.4, 0.7, 0.1, 0.1, 0.1, 0.25, 0.25, 0.25, 0.25}
+	yc := []int32{3, 0, 2}
+	gc := make([]float32, len(pc))
+	lossAndGrad(SparseCategoricalCrossentropy, pc, 4, yc, gc)
+	meanC := func() float64 {
+		s, _ := lossAndGrad(SparseCategoricalCrossentropy, pc, 4, yc, nil)
+		return s / float64(len(yc))
+	}
+	checkGrad(t, "scce", pc, gc, 1e-3, meanC, rng)
+
+	// Keras clipping: a certain wrong answer costs -log(eps+eps)... and has no gradient.
+	s, correct := lossAndGrad(BinaryCrossentropy, []float32{1}, 1, []int32{0}, g[:1])
+	require.InDelta(t, -math.Log(1-(1-lossEpsilon)+lossEpsilon), s, 1e-6)
+	require.Equal(t, 0, correct)
+	require.Zero(t, g[0])
+	_, correct = lossAndGrad(SparseCategoricalCrossentropy, pc, 4, yc, nil)
+	require.Equal(t, 2, correct) // argmax 3 and 0 right; a four-way tie picks 0, not 2
+}

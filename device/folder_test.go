@@ -1,0 +1,99 @@
+package device
+
+import (
+	"image"
+	"image/png"
+	"io"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+func writePNG(t *testing.T, path string, img image.Image) {
+	t.Helper()
+	require.NoError(t, os.MkdirAll(filepath.Dir(path), 0o755))
+	f, err := os.Create(path)
+	require.NoError(t, err)
+	require.NoError(t, png.Encode(f, img))
+	require.NoError(t, f.Close())
+}
+
+func writeJPEG(t *testing.T, path string, i int) {
+	t.Helper()
+	require.NoError(t, os.MkdirAll(filepath.Dir(path), 0o755))
+	require.NoError(t, os.WriteFile(path, producerJPEG(i), 0o644))
+}
+
+func TestFolderReadsImagesInSortedOrder(t *testing.T) {
+	dir := t.TempDir()
+	writePNG(t, filepath.Join(dir, "b", "2.png"), producerImage(2))
+	writeJPEG(t, filepath.Join(dir, "a", "1.jpg"), 1)
+	writePNG(t, filepath.Join(dir, "a", "0.png"), producerImage(0))
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "notes.txt"), []byte("not an image"), 0o644))
+
+	cam, err := Open(dir, CameraOptions{})
+	require.NoError(t, err)
+	defer cam.Close()
+	require.True(t, IsBounded(cam))
+	var f Frame
+	for i, name := range []string{"a/0.png", "a/1.jpg", "b/2.png"} {
+		require.NoError(t, cam.Read(&f))
+		require.Equal(t, filepath.Join(dir, name), f.File)
+		fh, err := os.Open(f.File)
+		require.NoError(t, err)
+		img, _, err := image.Decode(fh)
+		fh.Close()
+		require.NoError(t, err)
+		tol := 0
+		if i == 1 {
+			tol = 1 // image.YCbCr's At converts with more precision than YCbCrToRGB
+		}
+		requireFrameMatches(t, img, &f, tol)
+	}
+	require.ErrorIs(t, cam.Read(&f), io.EOF)
+}
+
+func TestFolderBadImageNamesFile(t *testing.T) {
+	dir := t.TempDir()
+	bad := filepath.Join(dir, "broken.jpg")
+	require.NoError(t, os.WriteFile(bad, []byte("\xff\xd8 not really a jpeg"), 0o644))
+	cam, err := Open(dir, CameraOptions{})
+	require.NoError(t, err)
+	var f Frame
+	err = cam.Read(&f)
+	require.ErrorContains(t, err, bad)
+}
+
+func TestFolderWithoutImages(t *testing.T) {
+	dir := t.TempDir()
+	_, err := Open(dir, CameraOptions{})
+	require.ErrorContains(t, err, "no .jpg, .jpeg or .png images")
+	require.ErrorContains(t, err, dir)
+}
+
+func TestOpenSpecErrors(t *testing.T) {
+	_, err := Open("", CameraOptions{})
+	require.ErrorContains(t, err, "no camera given")
+	_, err = Open(filepath.Join(t.TempDir(), "missing"), CameraOptions{})
+	require.ErrorContains(t, err, "no such folder, file or device")
+	_, err = Open("/dev/video-missing", CameraOptions{})
+	require.ErrorContains(t, err, "/dev/video-missing")
+	_, err = Open("/dev/null", CameraOptions{})
+	require.ErrorContains(t, err, "VIDIOC_QUERYCAP")
+	_, err = Open("/dev/video0", CameraOptions{Format: FormatYUV420})
+	require.ErrorContains(t, err, "not available from V4L2")
+
+	if videoOpener != nil {
+		t.Skip("built with a video opener (gocv)")
+	}
+	video := filepath.Join(t.TempDir(), "clip.avi")
+	require.NoError(t, os.WriteFile(video, []byte("RIFF"), 0o644))
+	_, err = Open(video, CameraOptions{})
+	require.ErrorContains(t, err, "-tags gocv")
+	_, err = Open("gst:videotestsrc ! appsink", CameraOptions{})
+	require.ErrorContains(t, err, "-tags gocv")
+	_, err = Open("99", CameraOptions{}) // no gocv: index 99 means /dev/video99
+	require.ErrorContains(t, err, "/dev/video99")
+}

@@ -30,7 +30,9 @@ type fakeCamera struct {
 	once    sync.Once
 }
 
-func newFakeCamera(name string) *fakeCamera { return &fakeCamera{name: name, stop: make(chan struct{})} }
+func newFakeCamera(name string) *fakeCamera {
+	return &fakeCamera{name: name, stop: make(chan struct{})}
+}
 
 func (c *fakeCamera) Name() string  { return c.name }
 func (c *fakeCamera) Bounded() bool { return c.bounded }

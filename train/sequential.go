@@ -79,7 +79,7 @@ func (n *Sequential) Init(seed int64) error {
 	for i, l := range n.layers {
 		if err := l.build(s, rng); err != nil {
 			li := l.info()
-			return fmt.Errorf("layer %d (%s, %s) on input %v: %w", i+1, li.name, li.kind, s.dims(), err)
+			return &buildError{i, fmt.Errorf("layer %d (%s, %s) on input %v: %w", i+1, li.name, li.kind, s.dims(), err)}
 		}
 		s = l.info().out
 	}

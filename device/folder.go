@@ -4,7 +4,8 @@ import (
 	"bytes"
 	"fmt"
 	"image"
-	_ "image/jpeg" // decoders for folder images
+	_ "image/gif" // decoders for folder images, as edgecnn infer reads them
+	_ "image/jpeg"
 	_ "image/png"
 	"io"
 	"io/fs"
@@ -13,6 +14,8 @@ import (
 	"strings"
 	"sync/atomic"
 	"time"
+
+	_ "golang.org/x/image/bmp"
 )
 
 // folderCamera reads the images of a folder tree in sorted path order.
@@ -27,9 +30,9 @@ type folderCamera struct {
 }
 
 // imageExts are the file extensions a folder source reads.
-var imageExts = map[string]bool{".jpg": true, ".jpeg": true, ".png": true}
+var imageExts = map[string]bool{".jpg": true, ".jpeg": true, ".png": true, ".gif": true, ".bmp": true}
 
-// OpenFolder opens a folder of JPEG and PNG images (subfolders included) as
+// OpenFolder opens a folder of JPEG, PNG, GIF and BMP images (subfolders included) as
 // a bounded camera that returns them in sorted path order, then io.EOF.
 func OpenFolder(dir string) (Camera, error) {
 	var files []string
@@ -46,7 +49,7 @@ func OpenFolder(dir string) (Camera, error) {
 		return nil, fmt.Errorf("camera folder %s: %w", dir, err)
 	}
 	if len(files) == 0 {
-		return nil, fmt.Errorf("camera folder %s: no .jpg, .jpeg or .png images", dir)
+		return nil, fmt.Errorf("camera folder %s: no .jpg, .jpeg, .png, .gif or .bmp images", dir)
 	}
 	return &folderCamera{dir: dir, files: files}, nil
 }

@@ -69,7 +69,7 @@ func TestFolderBadImageNamesFile(t *testing.T) {
 func TestFolderWithoutImages(t *testing.T) {
 	dir := t.TempDir()
 	_, err := Open(dir, CameraOptions{})
-	require.ErrorContains(t, err, "no .jpg, .jpeg or .png images")
+	require.ErrorContains(t, err, "no .jpg, .jpeg, .png, .gif or .bmp images")
 	require.ErrorContains(t, err, dir)
 }
 

@@ -36,7 +36,7 @@ const gocvHint = "build edgecnn with -tags gocv,gocv_specific_modules,gocv_video
 //
 //	0, 1, ...        camera index: OpenCV's in gocv builds, else /dev/videoN
 //	/dev/videoN      V4L2 device, YUYV or MJPEG, read with plain ioctls
-//	DIR              folder of .jpg/.jpeg/.png images, sorted, then the end
+//	DIR              folder of .jpg/.jpeg/.png/.gif/.bmp images, sorted, then the end
 //	FILE             video file (gocv builds only)
 //	cmd:COMMAND      MJPEG, or raw yuv420/yuyv (opt.Format), from COMMAND's stdout
 //	gst:PIPELINE     GStreamer pipeline ending in appsink (gocv builds only)

@@ -15,28 +15,27 @@ type ConvShape struct {
 // K is the reduction length KH*KW*C of one output pixel.
 func (s *ConvShape) K() int { return s.KH * s.KW * s.C }
 
-// ConvScratchLen is the int8 scratch one worker needs for Conv on s.
-func ConvScratchLen(s *ConvShape) int { return s.OW * PaddedK(s.K()) }
+// ConvScratchLen is the int8 scratch one worker needs for Conv on s (enough
+// for every implementation).
+func ConvScratchLen(s *ConvShape) int { return max(s.OW*PaddedK(s.K()), convScratchFast(s).total) }
 
 // Conv computes output rows [y0, y1) of a Conv2D: in is H*W*C, out is
 // OH*OW*OC, packed holds the weights in Layout, scratch holds
 // ConvScratchLen(s) values. Rows may be split across workers; each needs its
 // own scratch. The result does not depend on how rows are split.
 func Conv(out, in []int8, s *ConvShape, packed []int8, rq *Requant, scratch []int8, y0, y1 int) {
-	conv(out, in, s, packed, rq, scratch, y0, y1)
+	active.conv(out, in, s, packed, rq, scratch, y0, y1)
 }
 
-var conv = convGeneric
-
 // convGeneric gathers one output row's patches (im2col) and multiplies them
-// with GEMM.
+// with the reference GEMM.
 func convGeneric(out, in []int8, s *ConvShape, packed []int8, rq *Requant, scratch []int8, y0, y1 int) {
 	k, kp := s.K(), PaddedK(s.K())
 	for oy := y0; oy < y1; oy++ {
 		for ox := 0; ox < s.OW; ox++ {
 			Im2colPixel(scratch[ox*kp:(ox+1)*kp], in, s, oy, ox)
 		}
-		GEMM(out[oy*s.OW*s.OC:], s.OC, scratch, kp, s.OW, s.OC, k, packed, rq)
+		gemmGeneric(out[oy*s.OW*s.OC:], s.OC, scratch, kp, s.OW, s.OC, k, packed, rq)
 	}
 }
 
@@ -51,9 +50,7 @@ func Im2colPixel(dst, in []int8, s *ConvShape, oy, ox int) {
 			ix := ox*s.SW - s.PadLeft + kx
 			seg := dst[n : n+s.C]
 			if iy < 0 || iy >= s.H || ix < 0 || ix >= s.W {
-				for i := range seg {
-					seg[i] = s.PadValue
-				}
+				fill(seg, s.PadValue)
 			} else {
 				copy(seg, in[(iy*s.W+ix)*s.C:])
 			}
@@ -61,4 +58,15 @@ func Im2colPixel(dst, in []int8, s *ConvShape, oy, ox int) {
 		}
 	}
 	clear(dst[n:])
+}
+
+// fill sets every element of s to v.
+func fill(s []int8, v int8) {
+	if len(s) == 0 {
+		return
+	}
+	s[0] = v
+	for n := 1; n < len(s); n *= 2 {
+		copy(s[n:], s[:n])
+	}
 }

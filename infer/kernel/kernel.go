@@ -1,8 +1,8 @@
 // Package kernel holds the int8 compute kernels of the runtime: a packed
 // int8 GEMM with fused requantisation (the core of Conv2D via im2col and of
-// Dense). The pure-Go versions in *_generic.go are the specification; faster
-// per-architecture versions are chosen once at init and must agree with them
-// bit for bit.
+// Dense) and MaxPool. The pure-Go versions in *_generic.go are the
+// specification; faster per-architecture versions are chosen once at init
+// and must agree with them bit for bit.
 package kernel
 
 // Requant maps int32 accumulators of n output channels to int8 outputs:
@@ -12,8 +12,8 @@ package kernel
 // with MulQ the gemmlowp fixed-point multiply of MultiplyByQuantizedMultiplier.
 type Requant struct {
 	Bias       []int32 // per channel, input zero point already folded in
-	Multiplier []int32 // Q31 fixed-point, in [2^30, 2^31)
-	Shift      []int32 // TFLite convention: > 0 shifts left, < 0 shifts right
+	Multiplier []int32 // Q31 fixed-point, in [2^30, 2^31) (or 0)
+	Shift      []int32 // TFLite convention: > 0 shifts left, < 0 shifts right; in [-31, 30]
 	OutZero    int32
 	ActMin     int32
 	ActMax     int32
@@ -23,24 +23,44 @@ type Requant struct {
 // in GEMM input rows: rows are padded with zeros to a multiple of KStep.
 const KStep = 16
 
+// ChannelBlock is the number of output channels packed together. GEMM on a
+// subset of channels must start at a multiple of ChannelBlock, at packed
+// offset PackedLen(j0, k).
+const ChannelBlock = 4
+
 // Layout names the packed weight layout; it is stored in int8 models so a
-// model packed for another layout is repacked at load.
-const Layout = "oc-k16"
+// model packed for another layout is repacked at load. "oc4-k16": blocks of
+// ChannelBlock output channels; within a block, for each KStep slice of the
+// reduction, the 16 weights of channel 0, then of channel 1, 2 and 3. This
+// is the order the NEON and SDOT kernels load (64 bytes per step); missing
+// channels and k beyond the end are zeros.
+const Layout = "oc4-k16"
 
 // PaddedK is k rounded up to a multiple of KStep.
 func PaddedK(k int) int { return (k + KStep - 1) / KStep * KStep }
 
-// PackedLen is the number of int8 values Pack writes for n channels of k weights.
-func PackedLen(n, k int) int { return n * PaddedK(k) }
+// paddedN is n rounded up to a multiple of ChannelBlock.
+func paddedN(n int) int { return (n + ChannelBlock - 1) / ChannelBlock * ChannelBlock }
 
-// Pack copies w (n rows of k weights, row-major [n][k]) into dst in Layout.
-// dst must hold PackedLen(n, k) values.
+// PackedLen is the number of int8 values Pack writes for n channels of k weights.
+func PackedLen(n, k int) int { return paddedN(n) * PaddedK(k) }
+
+// packedIndex is the position of weight t of channel j in Layout.
+func packedIndex(j, t, kp int) int {
+	return j/ChannelBlock*ChannelBlock*kp + t/KStep*ChannelBlock*KStep + j%ChannelBlock*KStep + t%KStep
+}
+
+// Pack copies w (n rows of k weights, row-major [n][k], values in
+// [-127, 127]) into dst in Layout. dst must hold PackedLen(n, k) values.
+// The ARMv8.0 kernel relies on the range: two products of an int8
+// activation and a weight in [-127, 127] fit an int16.
 func Pack(dst, w []int8, n, k int) {
 	kp := PaddedK(k)
+	clear(dst[:PackedLen(n, k)])
 	for j := 0; j < n; j++ {
-		row := dst[j*kp : (j+1)*kp]
-		copy(row, w[j*k:(j+1)*k])
-		clear(row[k:])
+		for t, v := range w[j*k : (j+1)*k] {
+			dst[packedIndex(j, t, kp)] = v
+		}
 	}
 }
 
@@ -49,13 +69,25 @@ func Pack(dst, w []int8, n, k int) {
 // int8 result to out[i*ldc+j]. Input rows must be readable up to PaddedK(k);
 // their values past k are multiplied by zero weights.
 func GEMM(out []int8, ldc int, a []int8, lda, m, n, k int, packed []int8, rq *Requant) {
-	gemm(out, ldc, a, lda, m, n, k, packed, rq)
+	active.gemm(out, ldc, a, lda, m, n, k, packed, rq)
 }
 
-// Impl names the implementation GEMM dispatches to.
-func Impl() string { return impl }
+// Impl names the implementation the kernels dispatch to: "generic", "neon"
+// (ARMv8.0 Advanced SIMD) or "sdot" (ARMv8.2 dot product).
+func Impl() string { return active.name }
+
+// implementation is one complete set of kernels.
+type implementation struct {
+	name    string
+	gemm    func(out []int8, ldc int, a []int8, lda, m, n, k int, packed []int8, rq *Requant)
+	conv    func(out, in []int8, s *ConvShape, packed []int8, rq *Requant, scratch []int8, y0, y1 int)
+	maxPool func(out, in []int8, h, w, c, pool, stride, y0, y1 int)
+}
 
 var (
-	gemm = gemmGeneric
-	impl = "generic"
+	generic = implementation{"generic", gemmGeneric, convGeneric, maxPoolGeneric}
+	// implementations lists every set this CPU can run, generic first; the
+	// per-architecture init appends to it and sets active to the best.
+	implementations = []implementation{generic}
+	active          = generic
 )

@@ -9,10 +9,9 @@ func gemmGeneric(out []int8, ldc int, a []int8, lda, m, n, k int, packed []int8,
 	for i := 0; i < m; i++ {
 		row := a[i*lda : i*lda+k]
 		for j := 0; j < n; j++ {
-			w := packed[j*kp : j*kp+k]
 			var acc int32
 			for t, x := range row {
-				acc += int32(x) * int32(w[t])
+				acc += int32(x) * int32(packed[packedIndex(j, t, kp)])
 			}
 			out[i*ldc+j] = RequantOne(acc+rq.Bias[j], rq.Multiplier[j], rq.Shift[j], rq)
 		}

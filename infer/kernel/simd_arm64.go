@@ -1,0 +1,172 @@
+//go:build arm64 && !purego
+
+package kernel
+
+// blockParams holds the requantisation constants of one block of
+// ChannelBlock output channels in the order the assembly loads them.
+type blockParams struct {
+	bias, mult, left, right [ChannelBlock]int32 // right <= 0: SRSHL shifts right
+}
+
+// outParams holds the output zero point and clamp, each in every lane.
+type outParams struct {
+	zero, min, max [ChannelBlock]int32
+}
+
+// maxParamBlocks bounds the channel blocks prepared at once (on the stack).
+const maxParamBlocks = 64
+
+// simdKernels is one instruction set's GEMM kernels; the im2col, reblock
+// and pooling kernels are plain ARMv8.0 and shared.
+type simdKernels struct {
+	name  string
+	tiles func(out *int8, ldc int, a *int8, rows int, w *int8, nblocks, kp int, p *blockParams, q *outParams)
+	row   func(out *int8, a *int8, w *int8, nblocks, kp int, p *blockParams, q *outParams)
+}
+
+func (s simdKernels) implementation() implementation {
+	return implementation{name: s.name, gemm: s.gemm, conv: s.conv, maxPool: maxPoolSIMD}
+}
+
+func newOutParams(rq *Requant) *outParams {
+	var q outParams
+	for l := range ChannelBlock {
+		q.zero[l], q.min[l], q.max[l] = rq.OutZero, rq.ActMin, rq.ActMax
+	}
+	return &q
+}
+
+// prepareBlocks fills p with the constants of channels j0, j0+1, ... of rq;
+// lanes at or past n (a partial last block) get zeros.
+func prepareBlocks(p []blockParams, rq *Requant, j0, n int) {
+	for b := range p {
+		for l := range ChannelBlock {
+			j := j0 + b*ChannelBlock + l
+			if j >= n {
+				p[b].bias[l], p[b].mult[l], p[b].left[l], p[b].right[l] = 0, 0, 0, 0
+				continue
+			}
+			sh := rq.Shift[j]
+			p[b].bias[l], p[b].mult[l], p[b].left[l], p[b].right[l] = rq.Bias[j], rq.Multiplier[j], max(sh, 0), min(sh, 0)
+		}
+	}
+}
+
+// channelChunk is the number of channel blocks starting at channel j0 that
+// one parameter preparation covers, and how many of them are whole.
+func channelChunk(j0, n int) (blocks, whole int) {
+	blocks = min(maxParamBlocks, (n-j0+ChannelBlock-1)/ChannelBlock)
+	whole = min(blocks, (n-j0)/ChannelBlock)
+	return blocks, whole
+}
+
+// gemm runs the row kernel on each input row.
+func (s simdKernels) gemm(out []int8, ldc int, a []int8, lda, m, n, k int, packed []int8, rq *Requant) {
+	if m <= 0 || n <= 0 {
+		return
+	}
+	kp := PaddedK(k)
+	_, _, _ = out[(m-1)*ldc+n-1], a[(m-1)*lda+kp-1], packed[PackedLen(n, k)-1]
+	_, _, _ = rq.Bias[n-1], rq.Multiplier[n-1], rq.Shift[n-1]
+	q := newOutParams(rq)
+	var params [maxParamBlocks]blockParams
+	for j0 := 0; j0 < n; j0 += maxParamBlocks * ChannelBlock {
+		blocks, whole := channelChunk(j0, n)
+		prepareBlocks(params[:blocks], rq, j0, n)
+		for i := range m {
+			if whole > 0 {
+				s.row(&out[i*ldc+j0], &a[i*lda], &packed[j0*kp], whole, kp, &params[0], q)
+			}
+			if whole < blocks {
+				j := j0 + whole*ChannelBlock
+				var tail [ChannelBlock]int8
+				s.row(&tail[0], &a[i*lda], &packed[j*kp], 1, kp, &params[whole], q)
+				copy(out[i*ldc+j:i*ldc+n], tail[:])
+			}
+		}
+	}
+}
+
+// conv gathers each output row's patches from padded input rows (gatherNEON),
+// interleaves them into tile order (reblockNEON) and runs the tile kernel.
+func (s simdKernels) conv(out, in []int8, sh *ConvShape, packed []int8, rq *Requant, scratch []int8, y0, y1 int) {
+	if y0 >= y1 || sh.OW <= 0 || sh.OC <= 0 {
+		return
+	}
+	k := sh.K()
+	kp := PaddedK(k)
+	plan := convScratchFast(sh)
+	_, _ = scratch[plan.total-1], in[sh.H*sh.W*sh.C-1]
+	_, _ = out[y1*sh.OW*sh.OC-1], packed[PackedLen(sh.OC, k)-1]
+	_, _, _ = rq.Bias[sh.OC-1], rq.Multiplier[sh.OC-1], rq.Shift[sh.OC-1]
+	blocked, panel, rows := scratch[:plan.panel], scratch[plan.panel:plan.rows], scratch[plan.rows:plan.tail]
+	mblocks := (sh.OW + tileRows - 1) / tileRows
+	q := newOutParams(rq)
+	var params [maxParamBlocks]blockParams
+	oneChunk := sh.OC <= maxParamBlocks*ChannelBlock
+	if oneChunk {
+		blocks, _ := channelChunk(0, sh.OC)
+		prepareBlocks(params[:blocks], rq, 0, sh.OC)
+	}
+	for oy := y0; oy < y1; oy++ {
+		padRows(rows, in, sh, oy, plan.pitch)
+		gatherNEON(&panel[0], kp, &rows[0], plan.pitch, sh.SW*sh.C, sh.OW, sh.KH, sh.KW*sh.C)
+		reblockNEON(&blocked[0], &panel[0], kp, mblocks)
+		outRow := out[oy*sh.OW*sh.OC : (oy+1)*sh.OW*sh.OC]
+		for j0 := 0; j0 < sh.OC; j0 += maxParamBlocks * ChannelBlock {
+			blocks, whole := channelChunk(j0, sh.OC)
+			if !oneChunk {
+				prepareBlocks(params[:blocks], rq, j0, sh.OC)
+			}
+			if whole > 0 {
+				s.tiles(&outRow[j0], sh.OC, &blocked[0], sh.OW, &packed[j0*kp], whole, kp, &params[0], q)
+			}
+			if whole < blocks {
+				j := j0 + whole*ChannelBlock
+				tail := scratch[plan.tail:plan.total]
+				s.tiles(&tail[0], ChannelBlock, &blocked[0], sh.OW, &packed[j*kp], 1, kp, &params[whole], q)
+				for ox := range sh.OW {
+					copy(outRow[ox*sh.OC+j:(ox+1)*sh.OC], tail[ox*ChannelBlock:])
+				}
+			}
+		}
+	}
+}
+
+// padRows writes the KH input rows output row oy reads, each padded on
+// the left and right (and replaced when outside the image) with PadValue,
+// pitch bytes apart: pixel x of a padded row is input pixel x-PadLeft.
+func padRows(dst, in []int8, s *ConvShape, oy, pitch int) {
+	pw := pitch / s.C
+	lo := min(s.PadLeft, pw)
+	hi := min(s.PadLeft+s.W, pw)
+	for ky := range s.KH {
+		row := dst[ky*pitch : (ky+1)*pitch]
+		iy := oy*s.SH - s.PadTop + ky
+		if iy < 0 || iy >= s.H {
+			fill(row, s.PadValue)
+			continue
+		}
+		fill(row[:lo*s.C], s.PadValue)
+		copy(row[lo*s.C:hi*s.C], in[(iy*s.W+lo-s.PadLeft)*s.C:])
+		fill(row[hi*s.C:], s.PadValue)
+	}
+}
+
+// maxPoolSIMD runs the NEON kernel for 2x2 windows over at least 16
+// channels and the reference otherwise.
+func maxPoolSIMD(out, in []int8, h, w, c, pool, stride, y0, y1 int) {
+	if pool != 2 || c < 16 {
+		maxPoolGeneric(out, in, h, w, c, pool, stride, y0, y1)
+		return
+	}
+	ow := (w-pool)/stride + 1
+	if y0 >= y1 || ow <= 0 {
+		return
+	}
+	_ = out[y1*ow*c-1]
+	_ = in[(((y1-1)*stride+1)*w+(ow-1)*stride+2)*c-1]
+	for oy := y0; oy < y1; oy++ {
+		maxPool2NEON(&out[oy*ow*c], &in[oy*stride*w*c], ow, c, stride, w)
+	}
+}

@@ -14,6 +14,8 @@ type pool2D struct {
 	layerInfo
 	window
 	average bool
+	best    [][]float32 // per worker: running maximum per channel
+	at      [][]int     // per worker: where it was found
 }
 
 func newPool2D(kind string, ph, pw, sh, sw int, padding string) *pool2D {
@@ -33,7 +35,12 @@ func (p *pool2D) build(in shape, _ *rand.Rand) error {
 	return nil
 }
 
-func (p *pool2D) alloc(threads, maxBatch int) {}
+func (p *pool2D) alloc(threads, maxBatch int) {
+	p.best, p.at = make([][]float32, threads), make([][]int, threads)
+	for w := range threads {
+		p.best[w], p.at[w] = make([]float32, p.in.C), make([]int, p.in.C)
+	}
+}
 
 // bounds returns the window of output pixel (oy, ox) clipped to the input.
 func (p *pool2D) bounds(oy, ox int) (y0, y1, x0, x1 int) {
@@ -114,17 +121,22 @@ func (p *pool2D) backward(e *engine, in, out, dout, din []float32, n int) {
 						}
 						continue
 					}
-					for c, v := range g {
-						best, at := float32(math.Inf(-1)), 0
-						for y := y0; y < y1; y++ {
-							for x := x0; x < x1; x++ {
-								i := (y*is.W+x)*is.C + c
-								if src[i] > best {
-									best, at = src[i], i
+					best, at := p.best[w], p.at[w]
+					for c := range best {
+						best[c] = float32(math.Inf(-1))
+					}
+					for y := y0; y < y1; y++ {
+						for x := x0; x < x1; x++ {
+							base := (y*is.W + x) * is.C
+							for c, v := range src[base : base+is.C] {
+								if v > best[c] {
+									best[c], at[c] = v, base+c
 								}
 							}
 						}
-						dx[at] += v
+					}
+					for c, v := range g {
+						dx[at[c]] += v
 					}
 				}
 			}

@@ -100,6 +100,14 @@ func packA(dst []float32, trans bool, mc, kc int, a []float32, lda, i0, pc int) 
 			}
 			continue
 		}
+		if mr == MR {
+			for p := 0; p < kc; p++ {
+				src := a[(pc+p)*lda+i0+r0 : (pc+p)*lda+i0+r0+MR : (pc+p)*lda+i0+r0+MR]
+				dst := panel[p*MR : p*MR+MR : p*MR+MR]
+				dst[0], dst[1], dst[2], dst[3], dst[4], dst[5] = src[0], src[1], src[2], src[3], src[4], src[5]
+			}
+			continue
+		}
 		for p := 0; p < kc; p++ {
 			dst := panel[p*MR : p*MR+MR]
 			copy(dst[:mr], a[(pc+p)*lda+i0+r0:])

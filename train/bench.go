@@ -1,0 +1,44 @@
+package train
+
+import (
+	"math/rand/v2"
+	"time"
+)
+
+// TrainThroughput times training steps (forward, loss, backward, Adam) on a
+// fixed synthetic batch and returns images per second. warmup steps run
+// first and are not timed. The weights change; re-Init to reuse the
+// network.
+func (n *Sequential) TrainThroughput(batch, warmup, steps int) (float64, error) {
+	loss, _, err := n.Loss()
+	if err != nil {
+		return 0, err
+	}
+	opt, err := newOptimizer(Optimizer{Epsilon: 0.01}, n.params())
+	if err != nil {
+		return 0, err
+	}
+	rng := rand.New(rand.NewPCG(1, 2))
+	x := make([]float32, batch*n.InputSize())
+	for i := range x {
+		x[i] = rng.Float32()
+	}
+	y := make([]int32, batch)
+	for i := range y {
+		y[i] = int32(rng.IntN(max(n.Outputs(), 2)))
+	}
+	step := func() {
+		p := n.forward(x, batch, true, nil)
+		lossAndGrad(loss, p, n.Outputs(), y, n.grads[len(n.layers)-1])
+		n.backward(x, batch, nil)
+		opt.step()
+	}
+	for range warmup {
+		step()
+	}
+	start := time.Now()
+	for range steps {
+		step()
+	}
+	return float64(batch*steps) / time.Since(start).Seconds(), nil
+}

@@ -29,7 +29,9 @@ func TestMain(m *testing.M) {
 		childInstall()
 		return
 	}
-	os.Exit(m.Run())
+	code := m.Run()
+	removeBuilt()
+	os.Exit(code)
 }
 
 // childInstall runs in a re-executed test binary: it prints "start", then

@@ -113,6 +113,20 @@ func sha(b []byte) string {
 // the probabilities are exactly (1/4, 3/4). Its probe stores expect; pass
 // nil for a model without probes.
 func tinyModel(t testing.TB, expect []float32) *model.Model {
+	return denseModel(t, make([]float32, 96), expect)
+}
+
+// rampModel is tinyModel with weights sin(i)/20, so its output depends on
+// the image; it has no probes.
+func rampModel(t testing.TB) *model.Model {
+	w := make([]float32, 96)
+	for i := range w {
+		w[i] = float32(math.Sin(float64(i))) / 20
+	}
+	return denseModel(t, w, nil)
+}
+
+func denseModel(t testing.TB, kernel, expect []float32) *model.Model {
 	t.Helper()
 	m := &model.Model{
 		Name: "tiny", DType: model.Float32, Labels: []string{"Car", "Truck"}, Loss: "sparse_categorical_crossentropy",
@@ -123,7 +137,7 @@ func tinyModel(t testing.TB, expect []float32) *model.Model {
 		},
 		Parity: &model.Parity{Data: "valid", Images: 10, FloatAccuracy: 0.9, Int8Accuracy: 0.9, Agreement: 1},
 	}
-	m.AddTensor(model.NewFloat32("dense/kernel", []int{48, 2}, make([]float32, 96)))
+	m.AddTensor(model.NewFloat32("dense/kernel", []int{48, 2}, kernel))
 	m.AddTensor(model.NewFloat32("dense/bias", []int{2}, []float32{0, float32(math.Log(3))}))
 	if expect != nil {
 		img := make([]int8, 48)

@@ -42,7 +42,7 @@ func appendResult(b []byte, json bool, frame uint64, label string, prob float32,
 		b = append(b, `,"label":`...)
 		b = appendJSONString(b, label)
 		b = append(b, `,"probability":`...)
-		b = strconv.AppendFloat(b, float64(prob), 'f', 6, 32)
+		b = strconv.AppendFloat(b, float64(prob), 'g', -1, 32) // shortest exact float32
 		b = append(b, `,"latency_ms":`...)
 		b = strconv.AppendFloat(b, latencyMS, 'f', 3, 64)
 		if file != "" {

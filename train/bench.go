@@ -3,6 +3,8 @@ package train
 import (
 	"math/rand/v2"
 	"time"
+
+	"github.com/edgecnn/edgecnn/train/internal/sgemm"
 )
 
 // TrainThroughput times training steps (forward, loss, backward, Adam) on a
@@ -42,3 +44,6 @@ func (n *Sequential) TrainThroughput(batch, warmup, steps int) (float64, error) 
 	}
 	return float64(batch*steps) / time.Since(start).Seconds(), nil
 }
+
+// Kernel names the SGEMM micro-kernel in use: "avx2" or "generic".
+func Kernel() string { return sgemm.Impl() }

@@ -52,22 +52,29 @@ func (n *Sequential) Summary() ModelSummary {
 // WriteTo prints the summary as Keras' model.summary() table.
 func (s ModelSummary) WriteTo(w io.Writer) (int64, error) {
 	var b strings.Builder
-	rule := strings.Repeat("_", 65)
-	fmt.Fprintf(&b, "Model: %q\n%s\n", s.Name, rule)
-	fmt.Fprintf(&b, " %-28s%-26s%-10s\n%s\n", "Layer (type)", "Output Shape", "Param #", strings.Repeat("=", 65))
+	nameW, shapeW := 28, 26
+	shapes := make([]string, len(s.Layers))
 	for i, l := range s.Layers {
-		dims := make([]string, 0, len(l.OutputShape)+1)
-		dims = append(dims, "None")
+		dims := []string{"None"}
 		for _, d := range l.OutputShape {
 			dims = append(dims, strconv.Itoa(d))
 		}
-		fmt.Fprintf(&b, " %-28s%-26s%-10d\n", l.Name+" ("+l.Type+")", "("+strings.Join(dims, ", ")+")", l.Params)
+		shapes[i] = "(" + strings.Join(dims, ", ") + ")"
+		nameW = max(nameW, len(l.Name)+len(l.Type)+4)
+		shapeW = max(shapeW, len(shapes[i])+2)
+	}
+	width := 1 + nameW + shapeW + 10
+	rule := strings.Repeat("_", width)
+	fmt.Fprintf(&b, "Model: %q\n%s\n", s.Name, rule)
+	fmt.Fprintf(&b, " %-*s%-*s%-10s\n%s\n", nameW, "Layer (type)", shapeW, "Output Shape", "Param #", strings.Repeat("=", width))
+	for i, l := range s.Layers {
+		fmt.Fprintf(&b, " %-*s%-*s%-10d\n", nameW, l.Name+" ("+l.Type+")", shapeW, shapes[i], l.Params)
 		if i < len(s.Layers)-1 {
 			b.WriteString("\n")
 		}
 	}
 	fmt.Fprintf(&b, "%s\nTotal params: %s\nTrainable params: %s\nNon-trainable params: %s\n%s\n",
-		strings.Repeat("=", 65), commas(s.Total), commas(s.Trainable), commas(s.NonTrainable), rule)
+		strings.Repeat("=", width), commas(s.Total), commas(s.Trainable), commas(s.NonTrainable), rule)
 	k, err := io.WriteString(w, b.String())
 	return int64(k), err
 }

@@ -6,7 +6,7 @@ type convPlan struct {
 	pitch   int // bytes of one padded input row
 	blocked int // A panel in tile order: 4 rows interleaved per KStep
 	panel   int // A panel row-major, one padded patch per output pixel
-	rows    int // KH padded input rows
+	rows    int // the padded input rows of all output rows
 	tail    int // 4 output channels per pixel for a partial channel block
 	total   int
 }
@@ -26,7 +26,7 @@ func convScratchFast(s *ConvShape) convPlan {
 	p.pitch = ((s.OW-1)*s.SW + s.KW) * s.C
 	p.panel = mr * kp
 	p.rows = p.panel + mr*kp + slack
-	p.tail = p.rows + s.KH*p.pitch + slack
+	p.tail = p.rows + ((s.OH-1)*s.SH+s.KH)*p.pitch + slack
 	p.total = p.tail
 	if s.OC%ChannelBlock != 0 {
 		p.total += mr * ChannelBlock

@@ -71,37 +71,54 @@
 #define REDUCE4(A0, A1, A2, A3, T0, T1, D) \
 	VADDP A1.S4, A0.S4, T0.S4; VADDP A3.S4, A2.S4, T1.S4; VADDP T1.S4, T0.S4, D.S4
 
-// REQUANT4 requantises the int32 vectors X0-X3 (numbers x0-x3) in place with
-// the channel vectors bias, mult, left shift, right shift (<= 0) in V12-V15,
-// the broadcast zero point, min and max in V16-V18 and temporaries t0-t3:
-// gemmlowp's MultiplyByQuantizedMultiplier, then + zero point and clamp.
-// SRSHL rounds halves up; subtracting 1 from negative values first (the
-// AND/SSHR/SQADD fixup, done only where the shift is non-zero) makes it
-// round halves away from zero like RoundingDivideByPOT.
-#define REQUANT4(X0, x0, X1, x1, X2, x2, X3, x3, T0, t0, T1, t1, T2, t2, T3, t3) \
-	VADD V12.S4, X0.S4, X0.S4; VADD V12.S4, X1.S4, X1.S4; VADD V12.S4, X2.S4, X2.S4; VADD V12.S4, X3.S4, X3.S4; \
-	SSHL_4S(x0, x0, 14); SSHL_4S(x1, x1, 14); SSHL_4S(x2, x2, 14); SSHL_4S(x3, x3, 14); \
-	SQRDMULH_4S(x0, x0, 13); SQRDMULH_4S(x1, x1, 13); SQRDMULH_4S(x2, x2, 13); SQRDMULH_4S(x3, x3, 13); \
-	VAND V15.B16, X0.B16, T0.B16; VAND V15.B16, X1.B16, T1.B16; VAND V15.B16, X2.B16, T2.B16; VAND V15.B16, X3.B16, T3.B16; \
-	SSHR31_4S(t0, t0); SSHR31_4S(t1, t1); SSHR31_4S(t2, t2); SSHR31_4S(t3, t3); \
-	SQADD_4S(x0, x0, t0); SQADD_4S(x1, x1, t1); SQADD_4S(x2, x2, t2); SQADD_4S(x3, x3, t3); \
-	SRSHL_4S(x0, x0, 15); SRSHL_4S(x1, x1, 15); SRSHL_4S(x2, x2, 15); SRSHL_4S(x3, x3, 15); \
-	VADD V16.S4, X0.S4, X0.S4; VADD V16.S4, X1.S4, X1.S4; VADD V16.S4, X2.S4, X2.S4; VADD V16.S4, X3.S4, X3.S4; \
-	SMAX_4S(x0, x0, 17); SMAX_4S(x1, x1, 17); SMAX_4S(x2, x2, 17); SMAX_4S(x3, x3, 17); \
-	SMIN_4S(x0, x0, 18); SMIN_4S(x1, x1, 18); SMIN_4S(x2, x2, 18); SMIN_4S(x3, x3, 18)
+// Tile epilogue. REDUCEROWS sums each accumulator's 4 lanes: V0-V3 get
+// rows 0-3, channel j in lane j. LOADRQ loads the block's bias, multiplier,
+// left shift and right shift (<= 0) into V12-V15 and the broadcast zero
+// point, min and max into V16-V18. The REQ steps then apply gemmlowp's
+// MultiplyByQuantizedMultiplier, add the zero point and clamp, in place on
+// V0-V3 with temporaries V4-V7.
+#define REDUCEROWS \
+	REDUCE4(V16, V17, V18, V19, V12, V13, V0); \
+	REDUCE4(V20, V21, V22, V23, V12, V13, V1); \
+	REDUCE4(V24, V25, V26, V27, V12, V13, V2); \
+	REDUCE4(V28, V29, V30, V31, V12, V13, V3)
 
-// TILEEPILOGUE reduces the 16 accumulators, requantises and narrows them:
-// V26 ends up with row i's 4 channels in its 32-bit lane i. R7 points at
-// the block's requantisation vectors, R8 at zero point, min and max.
-#define TILEEPILOGUE \
-	REDUCE4(V16, V17, V18, V19, V12, V13, V8); \
-	REDUCE4(V20, V21, V22, V23, V12, V13, V9); \
-	REDUCE4(V24, V25, V26, V27, V12, V13, V10); \
-	REDUCE4(V28, V29, V30, V31, V12, V13, V11); \
+#define LOADRQ \
 	VLD1 (R7), [V12.S4, V13.S4, V14.S4, V15.S4]; \
-	VLD1 (R8), [V16.S4, V17.S4, V18.S4]; \
-	REQUANT4(V8, 8, V9, 9, V10, 10, V11, 11, V20, 20, V21, 21, V22, 22, V23, 23); \
-	VUZP1 V9.H8, V8.H8, V24.H8; VUZP1 V11.H8, V10.H8, V25.H8; VUZP1 V25.B16, V24.B16, V26.B16
+	VLD1 (R8), [V16.S4, V17.S4, V18.S4]
+
+#define REQBIAS \
+	VADD V12.S4, V0.S4, V0.S4; VADD V12.S4, V1.S4, V1.S4; VADD V12.S4, V2.S4, V2.S4; VADD V12.S4, V3.S4, V3.S4
+
+// REQMUL: x << left (wrapping, skipped when flag bit 0 of R19 is clear),
+// then SQRDMULH by the multiplier.
+#define REQMUL(noleft) \
+	TBZ $0, R19, noleft; \
+	SSHL_4S(0, 0, 14); SSHL_4S(1, 1, 14); SSHL_4S(2, 2, 14); SSHL_4S(3, 3, 14); \
+noleft: \
+	SQRDMULH_4S(0, 0, 13); SQRDMULH_4S(1, 1, 13); SQRDMULH_4S(2, 2, 13); SQRDMULH_4S(3, 3, 13)
+
+// REQSHIFT: rounding right shift. SRSHL rounds halves up; subtracting 1
+// from negative values first (AND with the shift's sign, SSHR #31, SQADD)
+// makes it round halves away from zero like RoundingDivideByPOT. The two
+// differ only on negative values, which a clamp at or above the zero point
+// (a fused ReLU) maps to ActMin either way, so Go clears flag bit 1 and the
+// fixup is skipped then.
+#define REQSHIFT(nofixup) \
+	TBZ $1, R19, nofixup; \
+	VAND V15.B16, V0.B16, V4.B16; VAND V15.B16, V1.B16, V5.B16; VAND V15.B16, V2.B16, V6.B16; VAND V15.B16, V3.B16, V7.B16; \
+	SSHR31_4S(4, 4); SSHR31_4S(5, 5); SSHR31_4S(6, 6); SSHR31_4S(7, 7); \
+	SQADD_4S(0, 0, 4); SQADD_4S(1, 1, 5); SQADD_4S(2, 2, 6); SQADD_4S(3, 3, 7); \
+nofixup: \
+	SRSHL_4S(0, 0, 15); SRSHL_4S(1, 1, 15); SRSHL_4S(2, 2, 15); SRSHL_4S(3, 3, 15)
+
+// REQOUT adds the zero point, clamps and narrows: V26 ends up with row i's
+// 4 channels in its 32-bit lane i.
+#define REQOUT \
+	VADD V16.S4, V0.S4, V0.S4; VADD V16.S4, V1.S4, V1.S4; VADD V16.S4, V2.S4, V2.S4; VADD V16.S4, V3.S4, V3.S4; \
+	SMAX_4S(0, 0, 17); SMAX_4S(1, 1, 17); SMAX_4S(2, 2, 17); SMAX_4S(3, 3, 17); \
+	SMIN_4S(0, 0, 18); SMIN_4S(1, 1, 18); SMIN_4S(2, 2, 18); SMIN_4S(3, 3, 18); \
+	VUZP1 V1.H8, V0.H8, V24.H8; VUZP1 V3.H8, V2.H8, V25.H8; VUZP1 V25.B16, V24.B16, V26.B16
 
 // TILESTORE stores the tile's rows (R13 of them left) at R12, ldc R1 apart,
 // then continues at mblock or, after the last rows, at nextblock.
@@ -122,7 +139,8 @@ partial: \
 	BLT  nextblock; \
 	VST1 V26.S[2], (R12)
 
-// TILEARGS loads the arguments shared by both tile kernels.
+// TILEARGS loads the arguments shared by both tile kernels; R19 holds the
+// requantisation flags.
 #define TILEARGS \
 	MOVD out+0(FP), R0; \
 	MOVD ldc+8(FP), R1; \
@@ -133,8 +151,21 @@ partial: \
 	MOVD kp+48(FP), R6; \
 	MOVD p+56(FP), R7; \
 	MOVD q+64(FP), R8; \
+	MOVD 48(R8), R19; \
 	LSR  $4, R6, R9; \
 	LSL  $2, R6, R10
+
+// NEONLOADSTEP and SDOTLOADSTEP load one KStep of A (R11) and weights (R14)
+// and multiply-accumulate it.
+#define NEONLOADSTEP \
+	VLD1.P 64(R11), [V0.B16, V1.B16, V2.B16, V3.B16]; \
+	VLD1.P 64(R14), [V4.B16, V5.B16, V6.B16, V7.B16]; \
+	NEONSTEP(SADALP_4S)
+
+#define SDOTLOADSTEP \
+	VLD1.P 64(R11), [V0.B16, V1.B16, V2.B16, V3.B16]; \
+	VLD1.P 64(R14), [V4.B16, V5.B16, V6.B16, V7.B16]; \
+	SDOTSTEP
 
 // ROWEPILOGUE reduces V16-V19 (one row, 4 channels), requantises the
 // result and stores its 4 bytes at R0 (post-incremented).
@@ -168,7 +199,8 @@ partial: \
 	LSR  $4, R6, R9
 
 // func gemmTilesNEON(out *int8, ldc int, a *int8, rows int, w *int8, nblocks, kp int, p *blockParams, q *outParams)
-// ARMv8.0: SMULL+SMLAL2 into int16 pairs, SADALP into int32.
+// ARMv8.0: SMULL+SMLAL2 into int16 pairs, SADALP into int32. The first
+// KStep initialises the accumulators with SADDLP; the rest go two at a time.
 TEXT ·gemmTilesNEON(SB), NOSPLIT, $0-72
 	TILEARGS
 
@@ -183,29 +215,40 @@ mblockN:
 	VLD1.P 64(R11), [V0.B16, V1.B16, V2.B16, V3.B16]
 	VLD1.P 64(R14), [V4.B16, V5.B16, V6.B16, V7.B16]
 	NEONSTEP(SADDLP_4S)
-	CBZ    R15, kdoneN
+	TBZ    $0, R15, pairsN
+	NEONLOADSTEP
+	SUB    $1, R15, R15
+
+pairsN:
+	LSR $1, R15, R15
+	CBZ R15, kdoneN
 
 kloopN:
-	VLD1.P 64(R11), [V0.B16, V1.B16, V2.B16, V3.B16]
-	VLD1.P 64(R14), [V4.B16, V5.B16, V6.B16, V7.B16]
-	NEONSTEP(SADALP_4S)
-	SUBS   $1, R15, R15
-	BNE    kloopN
+	NEONLOADSTEP
+	NEONLOADSTEP
+	SUBS $1, R15, R15
+	BNE  kloopN
 
 kdoneN:
-	TILEEPILOGUE
+	REDUCEROWS
+	LOADRQ
+	REQBIAS
+	REQMUL(noleftN)
+	REQSHIFT(nofixupN)
+	REQOUT
 	TILESTORE(mblockN, partialN, nextN)
 
 nextN:
 	ADD  R10, R4, R4
-	ADD  $64, R7, R7
+	ADD  $128, R7, R7
 	ADD  $4, R0, R0
 	SUBS $1, R5, R5
 	BNE  nblockN
 	RET
 
 // func gemmTilesSDOT(out *int8, ldc int, a *int8, rows int, w *int8, nblocks, kp int, p *blockParams, q *outParams)
-// ARMv8.2 dot product: SDOT into int32.
+// ARMv8.2 dot product: SDOT into int32 accumulators that start with the
+// bias in lane 0 (V8-V11 hold the block's bias lanes), KSteps two at a time.
 TEXT ·gemmTilesSDOT(SB), NOSPLIT, $0-72
 	TILEARGS
 
@@ -213,40 +256,53 @@ nblockS:
 	MOVD R2, R11
 	MOVD R0, R12
 	MOVD R3, R13
+	ADD  $64, R7, R20
+	VLD1 (R20), [V8.S4, V9.S4, V10.S4, V11.S4]
 
 mblockS:
-	MOVD  R4, R14
-	MOVD  R9, R15
-	VEOR  V16.B16, V16.B16, V16.B16
-	VEOR  V17.B16, V17.B16, V17.B16
-	VEOR  V18.B16, V18.B16, V18.B16
-	VEOR  V19.B16, V19.B16, V19.B16
-	VEOR  V20.B16, V20.B16, V20.B16
-	VEOR  V21.B16, V21.B16, V21.B16
-	VEOR  V22.B16, V22.B16, V22.B16
-	VEOR  V23.B16, V23.B16, V23.B16
-	VEOR  V24.B16, V24.B16, V24.B16
-	VEOR  V25.B16, V25.B16, V25.B16
-	VEOR  V26.B16, V26.B16, V26.B16
-	VEOR  V27.B16, V27.B16, V27.B16
-	VEOR  V28.B16, V28.B16, V28.B16
-	VEOR  V29.B16, V29.B16, V29.B16
-	VEOR  V30.B16, V30.B16, V30.B16
-	VEOR  V31.B16, V31.B16, V31.B16
+	MOVD R4, R14
+	MOVD R9, R15
+	VMOV V8.B16, V16.B16
+	VMOV V9.B16, V17.B16
+	VMOV V10.B16, V18.B16
+	VMOV V11.B16, V19.B16
+	VMOV V8.B16, V20.B16
+	VMOV V9.B16, V21.B16
+	VMOV V10.B16, V22.B16
+	VMOV V11.B16, V23.B16
+	VMOV V8.B16, V24.B16
+	VMOV V9.B16, V25.B16
+	VMOV V10.B16, V26.B16
+	VMOV V11.B16, V27.B16
+	VMOV V8.B16, V28.B16
+	VMOV V9.B16, V29.B16
+	VMOV V10.B16, V30.B16
+	VMOV V11.B16, V31.B16
+	TBZ  $0, R15, pairsS
+	SDOTLOADSTEP
+	SUB  $1, R15, R15
+
+pairsS:
+	LSR $1, R15, R15
+	CBZ R15, kdoneS
 
 kloopS:
-	VLD1.P 64(R11), [V0.B16, V1.B16, V2.B16, V3.B16]
-	VLD1.P 64(R14), [V4.B16, V5.B16, V6.B16, V7.B16]
-	SDOTSTEP
-	SUBS   $1, R15, R15
-	BNE    kloopS
+	SDOTLOADSTEP
+	SDOTLOADSTEP
+	SUBS $1, R15, R15
+	BNE  kloopS
 
-	TILEEPILOGUE
+kdoneS:
+	REDUCEROWS
+	LOADRQ
+	REQMUL(noleftS)
+	REQSHIFT(nofixupS)
+	REQOUT
 	TILESTORE(mblockS, partialS, nextS)
 
 nextS:
 	ADD  R10, R4, R4
-	ADD  $64, R7, R7
+	ADD  $128, R7, R7
 	ADD  $4, R0, R0
 	SUBS $1, R5, R5
 	BNE  nblockS
@@ -274,7 +330,7 @@ rloopN:
 
 rdoneN:
 	ROWEPILOGUE
-	ADD  $64, R7, R7
+	ADD  $128, R7, R7
 	SUBS $1, R5, R5
 	BNE  rblockN
 	RET
@@ -300,7 +356,7 @@ rloopS:
 	BNE    rloopS
 
 	ROWEPILOGUE
-	ADD  $64, R7, R7
+	ADD  $128, R7, R7
 	SUBS $1, R5, R5
 	BNE  rblockS
 	RET

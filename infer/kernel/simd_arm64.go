@@ -5,13 +5,21 @@ package kernel
 // blockParams holds the requantisation constants of one block of
 // ChannelBlock output channels in the order the assembly loads them.
 type blockParams struct {
-	bias, mult, left, right [ChannelBlock]int32 // right <= 0: SRSHL shifts right
+	bias, mult, left, right [ChannelBlock]int32               // right <= 0: SRSHL shifts right
+	biasLanes               [ChannelBlock][ChannelBlock]int32 // channel j's bias in lane 0 of row j: SDOT's initial accumulators
 }
 
-// outParams holds the output zero point and clamp, each in every lane.
+// outParams holds the output zero point and clamp, each in every lane, and
+// flags that let the tile kernels skip requantisation steps.
 type outParams struct {
 	zero, min, max [ChannelBlock]int32
+	flags          uint64
 }
+
+const (
+	flagLeftShift = 1 << iota // some channel shifts left
+	flagFixup                 // round halves away from zero (not needed under a ReLU clamp)
+)
 
 // maxParamBlocks bounds the channel blocks prepared at once (on the stack).
 const maxParamBlocks = 64
@@ -28,10 +36,19 @@ func (s simdKernels) implementation() implementation {
 	return implementation{name: s.name, gemm: s.gemm, conv: s.conv, maxPool: maxPoolSIMD}
 }
 
-func newOutParams(rq *Requant) *outParams {
+// newOutParams prepares the constants shared by channels [0, n) of rq.
+func newOutParams(rq *Requant, n int) *outParams {
 	var q outParams
 	for l := range ChannelBlock {
 		q.zero[l], q.min[l], q.max[l] = rq.OutZero, rq.ActMin, rq.ActMax
+	}
+	for _, sh := range rq.Shift[:n] {
+		if sh > 0 {
+			q.flags |= flagLeftShift
+		}
+		if sh < 0 && rq.ActMin < rq.OutZero {
+			q.flags |= flagFixup
+		}
 	}
 	return &q
 }
@@ -42,12 +59,12 @@ func prepareBlocks(p []blockParams, rq *Requant, j0, n int) {
 	for b := range p {
 		for l := range ChannelBlock {
 			j := j0 + b*ChannelBlock + l
-			if j >= n {
-				p[b].bias[l], p[b].mult[l], p[b].left[l], p[b].right[l] = 0, 0, 0, 0
-				continue
+			var bias, mult, sh int32
+			if j < n {
+				bias, mult, sh = rq.Bias[j], rq.Multiplier[j], rq.Shift[j]
 			}
-			sh := rq.Shift[j]
-			p[b].bias[l], p[b].mult[l], p[b].left[l], p[b].right[l] = rq.Bias[j], rq.Multiplier[j], max(sh, 0), min(sh, 0)
+			p[b].bias[l], p[b].mult[l], p[b].left[l], p[b].right[l] = bias, mult, max(sh, 0), min(sh, 0)
+			p[b].biasLanes[l] = [ChannelBlock]int32{bias}
 		}
 	}
 }
@@ -68,7 +85,7 @@ func (s simdKernels) gemm(out []int8, ldc int, a []int8, lda, m, n, k int, packe
 	kp := PaddedK(k)
 	_, _, _ = out[(m-1)*ldc+n-1], a[(m-1)*lda+kp-1], packed[PackedLen(n, k)-1]
 	_, _, _ = rq.Bias[n-1], rq.Multiplier[n-1], rq.Shift[n-1]
-	q := newOutParams(rq)
+	q := newOutParams(rq, n)
 	var params [maxParamBlocks]blockParams
 	for j0 := 0; j0 < n; j0 += maxParamBlocks * ChannelBlock {
 		blocks, whole := channelChunk(j0, n)
@@ -101,16 +118,16 @@ func (s simdKernels) conv(out, in []int8, sh *ConvShape, packed []int8, rq *Requ
 	_, _, _ = rq.Bias[sh.OC-1], rq.Multiplier[sh.OC-1], rq.Shift[sh.OC-1]
 	blocked, panel, rows := scratch[:plan.panel], scratch[plan.panel:plan.rows], scratch[plan.rows:plan.tail]
 	mblocks := (sh.OW + tileRows - 1) / tileRows
-	q := newOutParams(rq)
+	q := newOutParams(rq, sh.OC)
 	var params [maxParamBlocks]blockParams
 	oneChunk := sh.OC <= maxParamBlocks*ChannelBlock
 	if oneChunk {
 		blocks, _ := channelChunk(0, sh.OC)
 		prepareBlocks(params[:blocks], rq, 0, sh.OC)
 	}
+	padRows(rows, in, sh, y0*sh.SH-sh.PadTop, (y1-y0-1)*sh.SH+sh.KH, plan.pitch)
 	for oy := y0; oy < y1; oy++ {
-		padRows(rows, in, sh, oy, plan.pitch)
-		gatherNEON(&panel[0], kp, &rows[0], plan.pitch, sh.SW*sh.C, sh.OW, sh.KH, sh.KW*sh.C)
+		gatherNEON(&panel[0], kp, &rows[(oy-y0)*sh.SH*plan.pitch], plan.pitch, sh.SW*sh.C, sh.OW, sh.KH, sh.KW*sh.C)
 		reblockNEON(&blocked[0], &panel[0], kp, mblocks)
 		outRow := out[oy*sh.OW*sh.OC : (oy+1)*sh.OW*sh.OC]
 		for j0 := 0; j0 < sh.OC; j0 += maxParamBlocks * ChannelBlock {
@@ -133,22 +150,24 @@ func (s simdKernels) conv(out, in []int8, sh *ConvShape, packed []int8, rq *Requ
 	}
 }
 
-// padRows writes the KH input rows output row oy reads, each padded on
-// the left and right (and replaced when outside the image) with PadValue,
-// pitch bytes apart: pixel x of a padded row is input pixel x-PadLeft.
-func padRows(dst, in []int8, s *ConvShape, oy, pitch int) {
+// padRows writes n input rows from row iy0 on, each padded on the left and
+// right (and replaced when outside the image) with PadValue, pitch bytes
+// apart: pixel x of a padded row is input pixel x-PadLeft.
+func padRows(dst, in []int8, s *ConvShape, iy0, n, pitch int) {
 	pw := pitch / s.C
 	lo := min(s.PadLeft, pw)
 	hi := min(s.PadLeft+s.W, pw)
-	for ky := range s.KH {
-		row := dst[ky*pitch : (ky+1)*pitch]
-		iy := oy*s.SH - s.PadTop + ky
+	for r := range n {
+		row := dst[r*pitch : (r+1)*pitch]
+		iy := iy0 + r
 		if iy < 0 || iy >= s.H {
 			fill(row, s.PadValue)
 			continue
 		}
 		fill(row[:lo*s.C], s.PadValue)
-		copy(row[lo*s.C:hi*s.C], in[(iy*s.W+lo-s.PadLeft)*s.C:])
+		if hi > lo {
+			copy(row[lo*s.C:hi*s.C], in[(iy*s.W+lo-s.PadLeft)*s.C:])
+		}
 		fill(row[hi*s.C:], s.PadValue)
 	}
 }

@@ -1,0 +1,86 @@
+package main
+
+import (
+	"bytes"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"runtime"
+	"strconv"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+// buildEdgecnn builds the cgo-free static binary for goarch.
+func buildEdgecnn(t *testing.T, goarch string) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "edgecnn-"+goarch)
+	cmd := exec.Command("go", "build", "-o", bin, ".")
+	cmd.Env = append(os.Environ(), "GOOS=linux", "GOARCH="+goarch, "CGO_ENABLED=0")
+	out, err := cmd.CombinedOutput()
+	require.NoError(t, err, "%s", out)
+	return bin
+}
+
+// runBinary runs the binary (through qemu when given) and returns stdout
+// and stderr.
+func runBinary(t *testing.T, qemu []string, bin string, args ...string) (stdout, stderr []byte) {
+	t.Helper()
+	argv := append(append(qemu, bin), args...)
+	cmd := exec.Command(argv[0], argv[1:]...)
+	var o, e bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &o, &e
+	require.NoError(t, cmd.Run(), "%s", e.String())
+	return o.Bytes(), e.Bytes()
+}
+
+var peakRSS = regexp.MustCompile(`peak RSS ([0-9.]+) MiB`)
+
+// The static linux/arm64 build classifies a folder under qemu (Cortex-A72,
+// the Pi 4's core, NEON kernels) exactly as the native build does.
+func TestRunArm64UnderQemuMatchesNative(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds two binaries; skipped with -short")
+	}
+	qemu, err := exec.LookPath("qemu-aarch64")
+	if err != nil {
+		t.Skip("qemu-aarch64 is not on PATH (apt-get install qemu-user)")
+	}
+	modelPath := writeTestModel(t, 128)
+	dir := writeTestImages(t, 6)
+	args := []string{"run", "--model", modelPath, "--camera", dir, "--json"}
+
+	native := buildEdgecnn(t, runtime.GOARCH)
+	want, _ := runBinary(t, nil, native, args...)
+	arm := buildEdgecnn(t, "arm64")
+	got, stderr := runBinary(t, []string{qemu, "-cpu", "cortex-a72"}, arm, args...)
+	require.Contains(t, string(stderr), "neon kernels")
+
+	wantLines, gotLines := parseRunLines(t, want), parseRunLines(t, got)
+	require.Len(t, wantLines, 6)
+	require.Len(t, gotLines, len(wantLines))
+	for i := range wantLines {
+		require.Equal(t, wantLines[i].File, gotLines[i].File)
+		require.Equal(t, wantLines[i].Label, gotLines[i].Label, wantLines[i].File)
+		require.InDelta(t, *wantLines[i].Probability, *gotLines[i].Probability, 1e-6, wantLines[i].File)
+	}
+}
+
+// Peak RSS of the static build running seed-tutorial@128 over a folder.
+func TestRunPeakRSS(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds a binary; skipped with -short")
+	}
+	modelPath := writeTestModel(t, 128)
+	dir := writeTestImages(t, 4)
+	bin := buildEdgecnn(t, runtime.GOARCH)
+	_, stderr := runBinary(t, nil, bin, "run", "--model", modelPath, "--camera", dir, "--json")
+	m := peakRSS.FindSubmatch(stderr)
+	require.NotNil(t, m, "%s", stderr)
+	rss, err := strconv.ParseFloat(string(m[1]), 64)
+	require.NoError(t, err)
+	t.Logf("peak RSS %.1f MiB", rss)
+	require.LessOrEqual(t, rss, 16.0, "peak RSS goal for seed-tutorial@128 over a folder")
+}

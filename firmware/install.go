@@ -94,6 +94,12 @@ func Install(ctx context.Context, path string, opt InstallOptions) (*InstallResu
 	if err := os.MkdirAll(rel, 0o755); err != nil {
 		return nil, err
 	}
+	if err := atomicfile.SyncDir(root); err != nil {
+		return nil, err
+	}
+	if abs, err := filepath.Abs(root); err == nil && native && abs != m.DeviceRoot {
+		fmt.Fprintf(log, "warning: the bundle's systemd unit runs %s/current, not %s/current\n", m.DeviceRoot, abs)
+	}
 	unlock, err := lockRoot(root)
 	if err != nil {
 		return nil, err
@@ -176,17 +182,25 @@ func Install(ctx context.Context, path string, opt InstallOptions) (*InstallResu
 
 // checkExisting handles a release folder that already has this version: the
 // same bundle as current is done; a different bundle is refused (versions
-// are immutable); the same bundle that is not current is installed afresh.
+// are immutable); the same bundle that is not current, or a folder without a
+// manifest, is installed afresh.
 func checkExisting(rel string, v *Verified, cur string) (done bool, err error) {
-	dir := filepath.Join(rel, v.Manifest.Version)
+	ver := v.Manifest.Version
+	dir := filepath.Join(rel, ver)
 	if _, err := os.Lstat(dir); errors.Is(err, fs.ErrNotExist) {
 		return false, nil
 	}
-	have, err := os.ReadFile(filepath.Join(dir, ManifestFile))
-	if err == nil && !bytes.Equal(have, v.ManifestBytes) {
-		return false, fmt.Errorf("release %s is already installed from a different bundle: versions are immutable, build with a new --version", v.Manifest.Version)
+	have, rerr := os.ReadFile(filepath.Join(dir, ManifestFile))
+	same := rerr == nil && bytes.Equal(have, v.ManifestBytes)
+	switch {
+	case same && cur == ver:
+		return true, nil
+	case rerr == nil && !same:
+		return false, fmt.Errorf("release %s is already installed from a different bundle: versions are immutable, build with a new --version", ver)
+	case cur == ver:
+		return false, fmt.Errorf("release %s is current but its manifest is unreadable (%v): install a new --version", ver, rerr)
 	}
-	return err == nil && cur == v.Manifest.Version, nil
+	return false, nil
 }
 
 // setAsideExisting renames an existing (non-current) folder of version v out

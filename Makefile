@@ -68,6 +68,7 @@ bench-arm64:
 ## fuzz: a short run of every parser's fuzz target.
 fuzz:
 	$(GO) test -run XXX -fuzz FuzzDecode -fuzztime 30s ./model/
+	$(GO) test -run XXX -fuzz FuzzReadBundle -fuzztime 30s ./firmware/
 
 clean:
 	rm -rf $(BIN) demo-out

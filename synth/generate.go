@@ -187,7 +187,7 @@ func (p *painter) write(j job, seed int64) error {
 	drawScene(&p.canvas, j.class, rng)
 	c := &p.canvas
 	preprocess.ResizeRGB(p.rgb, p.size, p.size, c.pix, c.w, c.h, c.w*3, preprocess.Bilinear, nil)
-	sigma := jitter(rng, 0, 10)
+	sigma := jitter(rng, 0, 6)
 	for i, v := range p.rgb {
 		n := float64(v) + rng.NormFloat64()*sigma
 		p.img.Pix[i/3*4+i%3] = byte(min(max(n+0.5, 0), 255))

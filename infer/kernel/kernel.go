@@ -66,8 +66,9 @@ func Pack(dst, w []int8, n, k int) {
 
 // GEMM computes, for each of m input rows a[i*lda : i*lda+PaddedK(k)] and each
 // of n packed weight rows, the int32 dot product and writes the requantised
-// int8 result to out[i*ldc+j]. Input rows must be readable up to PaddedK(k);
-// their values past k are multiplied by zero weights.
+// int8 result to out[i*ldc+j]. Input rows should be readable up to
+// PaddedK(k) (within cap(a) for the last row); their values past k are
+// multiplied by zero weights. Otherwise GEMM falls back to the reference.
 func GEMM(out []int8, ldc int, a []int8, lda, m, n, k int, packed []int8, rq *Requant) {
 	active.gemm(out, ldc, a, lda, m, n, k, packed, rq)
 }

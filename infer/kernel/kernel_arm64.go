@@ -33,10 +33,10 @@ func init() {
 	if !cpu.ARM64.HasASIMD {
 		return
 	}
-	neon := simdKernels{name: "neon", tiles: gemmTilesNEON, row: gemmRowNEON}
+	neon := simdKernels{name: "neon"}
 	implementations = append(implementations, neon.implementation())
 	if cpu.ARM64.HasASIMDDP {
-		sdot := simdKernels{name: "sdot", tiles: gemmTilesSDOT, row: gemmRowSDOT}
+		sdot := simdKernels{name: "sdot", dot: true}
 		implementations = append(implementations, sdot.implementation())
 	}
 	active = implementations[len(implementations)-1]

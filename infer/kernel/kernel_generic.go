@@ -10,8 +10,11 @@ func gemmGeneric(out []int8, ldc int, a []int8, lda, m, n, k int, packed []int8,
 		row := a[i*lda : i*lda+k]
 		for j := 0; j < n; j++ {
 			var acc int32
-			for t, x := range row {
-				acc += int32(x) * int32(packed[packedIndex(j, t, kp)])
+			for t0 := 0; t0 < k; t0 += KStep {
+				w := packed[packedIndex(j, t0, kp):][:KStep]
+				for t, x := range row[t0:min(t0+KStep, k)] {
+					acc += int32(x) * int32(w[t])
+				}
 			}
 			out[i*ldc+j] = RequantOne(acc+rq.Bias[j], rq.Multiplier[j], rq.Shift[j], rq)
 		}

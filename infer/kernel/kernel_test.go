@@ -179,6 +179,14 @@ func TestImplementationsGEMM(t *testing.T) {
 				copy(got, randInt8s(r, len(got), -128, 127))
 				copy(want, got)
 				gemmGeneric(want, ldc, a, lda, c.m, c.n, c.k, packed, rq)
+				// The last row may end at k, with or without capacity up to PaddedK(k).
+				end := (c.m-1)*lda + c.k
+				switch r.Intn(3) {
+				case 0:
+					a = a[:end]
+				case 1:
+					a = a[:end:end]
+				}
 				impl.gemm(got, ldc, a, lda, c.m, c.n, c.k, packed, rq)
 				require.Equal(t, want, got, "%+v", c)
 			}
@@ -334,5 +342,23 @@ func TestImplementationsMaxPool(t *testing.T) {
 				require.Equal(t, want, got, fmt.Sprint(sh))
 			}
 		})
+	}
+}
+
+func TestKernelsDoNotAllocate(t *testing.T) {
+	r := rand.New(rand.NewSource(7))
+	s := sameShape(8, 8, 16, 3, 3, 1, 1, 6, true, -128)
+	in, _, packed, rq := convInputs(r, &s, false)
+	out := make([]int8, s.OH*s.OW*s.OC)
+	scratch := make([]int8, ConvScratchLen(&s))
+	dense := make([]int8, 6)
+	pooled := make([]int8, 4*4*16)
+	for _, impl := range implementations {
+		allocs := testing.AllocsPerRun(5, func() {
+			impl.conv(out, in, &s, packed, rq, scratch, 0, s.OH)
+			impl.gemm(dense, 6, in, PaddedK(s.K()), 1, 6, s.K(), packed, rq)
+			impl.maxPool(pooled, in, 8, 8, 16, 2, 2, 0, 4)
+		})
+		require.Zero(t, allocs, impl.name)
 	}
 }

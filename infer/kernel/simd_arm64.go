@@ -24,12 +24,29 @@ const (
 // maxParamBlocks bounds the channel blocks prepared at once (on the stack).
 const maxParamBlocks = 64
 
-// simdKernels is one instruction set's GEMM kernels; the im2col, reblock
-// and pooling kernels are plain ARMv8.0 and shared.
+// simdKernels is one instruction set's GEMM kernels (dot: SDOT, else
+// ARMv8.0); the im2col, reblock and pooling kernels are plain ARMv8.0 and
+// shared. The assembly is called directly, not through function values, so
+// the compiler sees it does not keep pointers and nothing escapes.
 type simdKernels struct {
-	name  string
-	tiles func(out *int8, ldc int, a *int8, rows int, w *int8, nblocks, kp int, p *blockParams, q *outParams)
-	row   func(out *int8, a *int8, w *int8, nblocks, kp int, p *blockParams, q *outParams)
+	name string
+	dot  bool
+}
+
+func (s simdKernels) tiles(out *int8, ldc int, a *int8, rows int, w *int8, nblocks, kp int, p *blockParams, q *outParams) {
+	if s.dot {
+		gemmTilesSDOT(out, ldc, a, rows, w, nblocks, kp, p, q)
+	} else {
+		gemmTilesNEON(out, ldc, a, rows, w, nblocks, kp, p, q)
+	}
+}
+
+func (s simdKernels) row(out *int8, a *int8, w *int8, nblocks, kp int, p *blockParams, q *outParams) {
+	if s.dot {
+		gemmRowSDOT(out, a, w, nblocks, kp, p, q)
+	} else {
+		gemmRowNEON(out, a, w, nblocks, kp, p, q)
+	}
 }
 
 func (s simdKernels) implementation() implementation {
@@ -37,7 +54,7 @@ func (s simdKernels) implementation() implementation {
 }
 
 // newOutParams prepares the constants shared by channels [0, n) of rq.
-func newOutParams(rq *Requant, n int) *outParams {
+func newOutParams(rq *Requant, n int) outParams {
 	var q outParams
 	for l := range ChannelBlock {
 		q.zero[l], q.min[l], q.max[l] = rq.OutZero, rq.ActMin, rq.ActMax
@@ -50,7 +67,7 @@ func newOutParams(rq *Requant, n int) *outParams {
 			q.flags |= flagFixup
 		}
 	}
-	return &q
+	return q
 }
 
 // prepareBlocks fills p with the constants of channels j0, j0+1, ... of rq;
@@ -83,7 +100,14 @@ func (s simdKernels) gemm(out []int8, ldc int, a []int8, lda, m, n, k int, packe
 		return
 	}
 	kp := PaddedK(k)
-	_, _, _ = out[(m-1)*ldc+n-1], a[(m-1)*lda+kp-1], packed[PackedLen(n, k)-1]
+	need := (m-1)*lda + kp
+	if cap(a) < need {
+		// The last row is not readable up to kp: only the reference may run.
+		gemmGeneric(out, ldc, a, lda, m, n, k, packed, rq)
+		return
+	}
+	a = a[:need]
+	_, _ = out[(m-1)*ldc+n-1], packed[PackedLen(n, k)-1]
 	_, _, _ = rq.Bias[n-1], rq.Multiplier[n-1], rq.Shift[n-1]
 	q := newOutParams(rq, n)
 	var params [maxParamBlocks]blockParams
@@ -92,12 +116,12 @@ func (s simdKernels) gemm(out []int8, ldc int, a []int8, lda, m, n, k int, packe
 		prepareBlocks(params[:blocks], rq, j0, n)
 		for i := range m {
 			if whole > 0 {
-				s.row(&out[i*ldc+j0], &a[i*lda], &packed[j0*kp], whole, kp, &params[0], q)
+				s.row(&out[i*ldc+j0], &a[i*lda], &packed[j0*kp], whole, kp, &params[0], &q)
 			}
 			if whole < blocks {
 				j := j0 + whole*ChannelBlock
 				var tail [ChannelBlock]int8
-				s.row(&tail[0], &a[i*lda], &packed[j*kp], 1, kp, &params[whole], q)
+				s.row(&tail[0], &a[i*lda], &packed[j*kp], 1, kp, &params[whole], &q)
 				copy(out[i*ldc+j:i*ldc+n], tail[:])
 			}
 		}
@@ -136,12 +160,12 @@ func (s simdKernels) conv(out, in []int8, sh *ConvShape, packed []int8, rq *Requ
 				prepareBlocks(params[:blocks], rq, j0, sh.OC)
 			}
 			if whole > 0 {
-				s.tiles(&outRow[j0], sh.OC, &blocked[0], sh.OW, &packed[j0*kp], whole, kp, &params[0], q)
+				s.tiles(&outRow[j0], sh.OC, &blocked[0], sh.OW, &packed[j0*kp], whole, kp, &params[0], &q)
 			}
 			if whole < blocks {
 				j := j0 + whole*ChannelBlock
 				tail := scratch[plan.tail:plan.total]
-				s.tiles(&tail[0], ChannelBlock, &blocked[0], sh.OW, &packed[j*kp], 1, kp, &params[whole], q)
+				s.tiles(&tail[0], ChannelBlock, &blocked[0], sh.OW, &packed[j*kp], 1, kp, &params[whole], &q)
 				for ox := range sh.OW {
 					copy(outRow[ox*sh.OC+j:(ox+1)*sh.OC], tail[ox*ChannelBlock:])
 				}

@@ -1,0 +1,46 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+func TestGenDataCommand(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "data")
+	cmd := newGenDataCmd()
+	var out bytes.Buffer
+	cmd.SetOut(&out)
+	cmd.SetArgs([]string{"-o", dir, "--train", "3", "--valid", "2", "--size", "16", "--seed", "5", "--json"})
+	require.NoError(t, cmd.Execute())
+
+	var r genDataReport
+	require.NoError(t, json.Unmarshal(out.Bytes(), &r))
+	require.Equal(t, 10, r.Images)
+	require.Equal(t, []string{"Car", "Truck"}, r.Classes)
+	for split, n := range map[string]int{"train": 3, "valid": 2} {
+		for _, class := range r.Classes {
+			files, err := os.ReadDir(filepath.Join(dir, split, class))
+			require.NoError(t, err)
+			require.Len(t, files, n)
+		}
+	}
+}
+
+func TestGenDataCommandErrors(t *testing.T) {
+	for _, args := range [][]string{
+		{"--train", "3"},
+		{"-o", t.TempDir(), "--size", "2"},
+		{"-o", t.TempDir(), "--valid", "0"},
+	} {
+		cmd := newGenDataCmd()
+		cmd.SetOut(&bytes.Buffer{})
+		cmd.SetErr(&bytes.Buffer{})
+		cmd.SetArgs(args)
+		require.Error(t, cmd.Execute(), "%v", args)
+	}
+}

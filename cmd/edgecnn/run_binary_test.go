@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"os"
 	"os/exec"
@@ -8,6 +9,7 @@ import (
 	"regexp"
 	"runtime"
 	"strconv"
+	"syscall"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -83,4 +85,61 @@ func TestRunPeakRSS(t *testing.T) {
 	require.NoError(t, err)
 	t.Logf("peak RSS %.1f MiB", rss)
 	require.LessOrEqual(t, rss, 16.0, "peak RSS goal for seed-tutorial@128 over a folder")
+}
+
+// A live camera (a command writing MJPEG forever) runs until SIGINT or
+// SIGTERM, which stop it cleanly: exit status 0, a final summary, the RSS.
+func TestRunStopsCleanlyOnSignal(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds a binary; skipped with -short")
+	}
+	modelPath := writeTestModel(t, 32)
+	img := firstImage(t, writeTestImages(t, 2))
+	bin := buildEdgecnn(t, runtime.GOARCH)
+	for _, sig := range []os.Signal{os.Interrupt, syscall.SIGTERM} {
+		camera := "cmd:while true; do cat " + img + "; sleep 0.01; done"
+		cmd := exec.Command(bin, "run", "--model", modelPath, "--camera", camera, "--json")
+		stdout, err := cmd.StdoutPipe()
+		require.NoError(t, err)
+		var stderr bytes.Buffer
+		cmd.Stderr = &stderr
+		require.NoError(t, cmd.Start())
+		sc := bufio.NewScanner(stdout)
+		for i := 0; i < 3; i++ {
+			require.True(t, sc.Scan(), "frame %d; stderr: %s", i, stderr.String())
+		}
+		require.NoError(t, cmd.Process.Signal(sig))
+		for sc.Scan() {
+		}
+		require.NoError(t, cmd.Wait(), "%v: %s", sig, stderr.String())
+		require.Contains(t, stderr.String(), "edgecnn: done:")
+		require.Contains(t, stderr.String(), "peak RSS")
+	}
+}
+
+// A command that exits is a lost camera: it is started again, and the run
+// says so on stderr.
+func TestRunReopensCommandThatExits(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds a binary; skipped with -short")
+	}
+	modelPath := writeTestModel(t, 32)
+	img := firstImage(t, writeTestImages(t, 2))
+	bin := buildEdgecnn(t, runtime.GOARCH)
+	out, stderr := runBinary(t, nil, bin, "run", "--model", modelPath, "--camera", "cmd:cat "+img+"; sleep 0.05; cat "+img,
+		"--json", "--frames", "4")
+	require.Len(t, parseRunLines(t, out), 4)
+	require.Contains(t, string(stderr), "lost: cmd:cat")
+	require.Contains(t, string(stderr), "command exited")
+	require.Contains(t, string(stderr), "reopening in 500ms")
+	require.Contains(t, string(stderr), "reopened")
+}
+
+// firstImage returns a JPEG from a folder made by writeTestImages.
+func firstImage(t *testing.T, dir string) string {
+	t.Helper()
+	m, err := filepath.Glob(filepath.Join(dir, "*", "*.jpg"))
+	require.NoError(t, err)
+	require.NotEmpty(t, m)
+	return m[0]
 }

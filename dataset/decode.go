@@ -10,6 +10,7 @@ import (
 	"os"
 	"runtime"
 	"sync"
+	"sync/atomic"
 
 	_ "golang.org/x/image/bmp"
 
@@ -29,8 +30,7 @@ func (d *Dataset) decode(files []string, labels []int32, opt Options) error {
 		workers = runtime.GOMAXPROCS(0)
 	}
 	workers = min(workers, max(n, 1))
-	var next sync.Mutex
-	i := 0
+	var next atomic.Int64 // the next file to decode
 	var wg sync.WaitGroup
 	for range workers {
 		wg.Add(1)
@@ -38,10 +38,7 @@ func (d *Dataset) decode(files []string, labels []int32, opt Options) error {
 			defer wg.Done()
 			var scratch []byte
 			for {
-				next.Lock()
-				k := i
-				i++
-				next.Unlock()
+				k := int(next.Add(1) - 1)
 				if k >= n {
 					return
 				}

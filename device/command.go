@@ -94,7 +94,10 @@ func (c *commandCamera) Read(f *Frame) error {
 		if werr := c.wait(); werr != nil {
 			return fmt.Errorf("%s: command exited: %w", c.Name(), werr)
 		}
-		return fmt.Errorf("%s: command exited: %w", c.Name(), err)
+		if err == io.EOF {
+			return fmt.Errorf("%s: command exited", c.Name())
+		}
+		return fmt.Errorf("%s: command exited in the middle of a frame: %w", c.Name(), err)
 	}
 	return fmt.Errorf("%s: %w", c.Name(), err)
 }

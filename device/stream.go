@@ -50,6 +50,10 @@ type Stream struct {
 	wg     sync.WaitGroup
 
 	captured, dropped, reopened atomic.Uint64
+	// backoff is the next wait before a reopen (reader goroutine only). It
+	// doubles when a reopened camera fails before giving a frame and goes
+	// back to MinBackoff after a frame.
+	backoff time.Duration
 }
 
 // NewStream starts reading cam. The stream owns cam from now on and closes
@@ -62,7 +66,7 @@ func NewStream(cam Camera, opt StreamOptions) *Stream {
 		opt.MaxBackoff = max(8*time.Second, opt.MinBackoff)
 	}
 	s := &Stream{
-		opt: opt, bounded: IsBounded(cam), cam: cam,
+		opt: opt, bounded: IsBounded(cam), cam: cam, backoff: opt.MinBackoff,
 		write: new(Frame), ready: new(Frame), held: new(Frame),
 		notify: make(chan struct{}, 1), taken: make(chan struct{}, 1), stop: make(chan struct{}),
 	}
@@ -136,6 +140,7 @@ func (s *Stream) run() {
 			return
 		}
 		if err == nil {
+			s.backoff = s.opt.MinBackoff
 			s.publish()
 			continue
 		}
@@ -182,8 +187,8 @@ func (s *Stream) publish() {
 // false when the stream was stopped meanwhile.
 func (s *Stream) reopen(lost Camera, cause error) bool {
 	lost.Close()
-	wait := s.opt.MinBackoff
-	s.logf("camera %s lost: %v; reopening in %v", lost.Name(), cause, wait)
+	wait := s.backoff
+	s.logf("camera lost: %v; reopening in %v", cause, wait)
 	for {
 		select {
 		case <-s.stop:
@@ -199,6 +204,7 @@ func (s *Stream) reopen(lost Camera, cause error) bool {
 				return false // run's deferred Close closes cam
 			}
 			s.reopened.Add(1)
+			s.backoff = min(2*wait, s.opt.MaxBackoff) // unless it delivers a frame
 			s.logf("camera %s reopened", cam.Name())
 			return true
 		}

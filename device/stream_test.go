@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"runtime"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -152,7 +153,7 @@ func TestStreamReopensLostCameraWithBackoff(t *testing.T) {
 	require.Positive(t, second.closed.Load())
 	mu.Lock()
 	defer mu.Unlock()
-	require.Contains(t, log.String(), "camera cam0 lost: unplugged; reopening in 5ms")
+	require.Contains(t, log.String(), "camera lost: unplugged; reopening in 5ms")
 	require.Contains(t, log.String(), "reopen failed: no such device; next try in 10ms")
 	require.Contains(t, log.String(), "camera cam0 reopened")
 }
@@ -168,6 +169,52 @@ func (s *syncWriter) Write(p []byte) (int, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.w.Write(p)
+}
+
+// A camera that reopens but fails again before any frame backs off further;
+// a frame resets the back-off.
+func TestStreamBackoffGrowsUntilAFrame(t *testing.T) {
+	var log bytes.Buffer
+	var mu sync.Mutex
+	opens := 0
+	reopen := func() (Camera, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		opens++
+		c := newFakeCamera("flaky")
+		if opens < 4 {
+			c.failAt = 1 // opens, then fails at once
+		} else {
+			c.failAt = 2 // one frame, then fails
+		}
+		return c, nil
+	}
+	first := newFakeCamera("flaky")
+	first.failAt = 1
+	s := NewStream(first, StreamOptions{Reopen: reopen, MinBackoff: 2 * time.Millisecond, MaxBackoff: 8 * time.Millisecond,
+		Log: &syncWriter{w: &log, mu: &mu}})
+	defer s.Close()
+	_, err := s.Next(context.Background()) // from the 4th reopened camera
+	require.NoError(t, err)
+	for {
+		mu.Lock()
+		n := opens
+		mu.Unlock()
+		if n >= 5 {
+			break
+		}
+		time.Sleep(time.Millisecond)
+	}
+	require.NoError(t, s.Close())
+	mu.Lock()
+	defer mu.Unlock()
+	var waits []string
+	for _, line := range strings.Split(log.String(), "\n") {
+		if _, after, ok := strings.Cut(line, "reopening in "); ok {
+			waits = append(waits, after)
+		}
+	}
+	require.Equal(t, []string{"2ms", "4ms", "8ms", "8ms", "2ms"}, waits[:5], log.String())
 }
 
 func TestStreamWithoutReopenEndsOnError(t *testing.T) {

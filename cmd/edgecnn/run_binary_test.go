@@ -129,7 +129,7 @@ func TestRunReopensCommandThatExits(t *testing.T) {
 	out, stderr := runBinary(t, nil, bin, "run", "--model", modelPath, "--camera", "cmd:cat "+img+"; sleep 0.05; cat "+img,
 		"--json", "--frames", "4")
 	require.Len(t, parseRunLines(t, out), 4)
-	require.Contains(t, string(stderr), "lost: cmd:cat")
+	require.Contains(t, string(stderr), "camera lost: cmd:cat")
 	require.Contains(t, string(stderr), "command exited")
 	require.Contains(t, string(stderr), "reopening in 500ms")
 	require.Contains(t, string(stderr), "reopened")

@@ -87,6 +87,7 @@ func TestResizeMatchesReference(t *testing.T) {
 		{640, 480, 128, 128}, {640, 480, 96, 96}, {64, 48, 32, 32}, {33, 17, 8, 5},
 		{32, 32, 128, 96}, {7, 3, 20, 11}, {10, 10, 7, 13}, {5, 5, 2, 2}, {100, 3, 9, 3},
 		{1, 1, 4, 4}, {9, 9, 1, 1}, {31, 29, 15, 14},
+		{700, 9, 300, 4}, {200, 3, 530, 2}, // several column tiles
 	}
 	for _, method := range []string{Bilinear, Nearest} {
 		for _, s := range sizes {
@@ -199,6 +200,7 @@ func TestResizeAllocatesNothing(t *testing.T) {
 		allocs := testing.AllocsPerRun(5, func() {
 			ResizeRGB(dst, 128, 128, src, 640, 480, 640*3, method, &lut)
 			ResizeRGB(dst, 128, 128, src, 100, 90, 640*3, method, nil)
+			ResizeRGB(dst[:300*4*3], 300, 4, src, 640, 480, 640*3, method, nil)
 		})
 		require.Zero(t, allocs, method)
 	}

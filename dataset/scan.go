@@ -82,8 +82,9 @@ func listImages(classDir string) ([]string, error) {
 
 // split returns the training or validation part of files (and their
 // labels): the files are shuffled with seed, the last int(fraction*N) are
-// the validation subset and the rest the training subset, as in Keras. Both
-// keep the sorted order. With fraction 0 everything is returned.
+// the validation subset and the rest the training subset, as in Keras (whose
+// shuffle is NumPy's, so the same seed picks other files there). Both keep
+// the sorted order. With fraction 0 everything is returned.
 func split(files []string, labels []int32, fraction float64, subset string, seed int64) ([]string, []int32) {
 	if fraction == 0 {
 		return files, labels

@@ -197,6 +197,7 @@ func unexpected(err error) error {
 type mjpegDecoder struct {
 	split *jpegSplitter
 	rd    bytes.Reader
+	dht   []byte // frame with Huffman tables added, when it came without
 }
 
 func newMJPEGDecoder(r io.Reader) *mjpegDecoder {
@@ -211,6 +212,7 @@ func (d *mjpegDecoder) readFrame(f *Frame) error {
 		if err != nil {
 			return err
 		}
+		data, d.dht = withHuffmanTables(data, d.dht)
 		d.rd.Reset(data)
 		img, err := jpeg.Decode(&d.rd)
 		if err != nil {

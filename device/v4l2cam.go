@@ -18,6 +18,7 @@ type v4l2Camera struct {
 	dev *v4l2.Device
 	fmt v4l2.Format
 	rd  bytes.Reader
+	dht []byte // MJPEG frame with Huffman tables added, when it came without
 }
 
 // OpenV4L2 opens a V4L2 capture device such as /dev/video0 without cgo. It
@@ -62,6 +63,7 @@ func (c *v4l2Camera) Read(f *Frame) error {
 	}
 	f.Time = time.Now()
 	if c.fmt.PixelFormat != v4l2.PixelFormatYUYV {
+		data, c.dht = withHuffmanTables(data, c.dht)
 		c.rd.Reset(data)
 		img, err := jpeg.Decode(&c.rd)
 		if err != nil {

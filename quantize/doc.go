@@ -3,6 +3,8 @@
 //
 //   - BatchNormalization directly after a linear Conv2D or Dense is folded
 //     into it: w' = w*a, b' = (b-mean)*a + beta with a = gamma/sqrt(var+eps).
+//     A BatchNormalization anywhere else (for example after a ReLU) cannot be
+//     folded exactly and is refused.
 //   - Dropout is removed (it is the identity at inference).
 //   - ReLU is fused as a clamp: ActMin is the output zero point.
 //   - Conv2D/Dense weights are symmetric per output channel in [-127, 127]

@@ -8,8 +8,9 @@ import (
 	"github.com/edgecnn/edgecnn/model"
 )
 
-// testModel is input 6x6x3 -> Conv2D(4, 3x3, same, linear) -> BN(relu) ->
-// MaxPool2D -> Dropout -> Flatten -> Dense(2, softmax), random weights.
+// testModel is input 6x6x3 -> Conv2D(4, 3x3, same, linear) -> BN ->
+// MaxPool2D -> Dropout -> Flatten -> Dense(5, relu) -> Dense(2, softmax),
+// random weights.
 func testModel(seed uint64) *model.Model {
 	r := rand.New(rand.NewPCG(seed, 2))
 	m := &model.Model{
@@ -20,12 +21,13 @@ func testModel(seed uint64) *model.Model {
 		Layers: []model.Layer{
 			{Name: "conv2d", Type: model.Conv2D, Filters: 4, KernelSize: [2]int{3, 3}, Strides: [2]int{1, 1}, Padding: model.Same,
 				Activation: model.Linear, OutputShape: []int{6, 6, 4}, Weights: []string{"conv2d/kernel", "conv2d/bias"}},
-			{Name: "bn", Type: model.BatchNormalization, Epsilon: 1e-3, Activation: model.ReLU, OutputShape: []int{6, 6, 4},
+			{Name: "bn", Type: model.BatchNormalization, Epsilon: 1e-3, OutputShape: []int{6, 6, 4},
 				Weights: []string{"bn/gamma", "bn/beta", "bn/moving_mean", "bn/moving_variance"}},
 			{Name: "pool", Type: model.MaxPool2D, PoolSize: [2]int{2, 2}, Strides: [2]int{2, 2}, Padding: model.Valid, OutputShape: []int{3, 3, 4}},
 			{Name: "dropout", Type: model.Dropout, Rate: 0.2, OutputShape: []int{3, 3, 4}},
 			{Name: "flatten", Type: model.Flatten, OutputShape: []int{36}},
-			{Name: "dense", Type: model.Dense, Units: 2, Activation: model.Softmax, OutputShape: []int{2}, Weights: []string{"dense/kernel", "dense/bias"}},
+			{Name: "dense", Type: model.Dense, Units: 5, Activation: model.ReLU, OutputShape: []int{5}, Weights: []string{"dense/kernel", "dense/bias"}},
+			{Name: "head", Type: model.Dense, Units: 2, Activation: model.Softmax, OutputShape: []int{2}, Weights: []string{"head/kernel", "head/bias"}},
 		},
 	}
 	rnd := func(n int, lo, hi float64) []float32 {
@@ -41,8 +43,10 @@ func testModel(seed uint64) *model.Model {
 	m.AddTensor(model.NewFloat32("bn/beta", []int{4}, rnd(4, -0.2, 0.2)))
 	m.AddTensor(model.NewFloat32("bn/moving_mean", []int{4}, rnd(4, -0.3, 0.3)))
 	m.AddTensor(model.NewFloat32("bn/moving_variance", []int{4}, rnd(4, 0.05, 2)))
-	m.AddTensor(model.NewFloat32("dense/kernel", []int{36, 2}, rnd(72, -0.3, 0.3)))
-	m.AddTensor(model.NewFloat32("dense/bias", []int{2}, rnd(2, -0.1, 0.1)))
+	m.AddTensor(model.NewFloat32("dense/kernel", []int{36, 5}, rnd(180, -0.3, 0.3)))
+	m.AddTensor(model.NewFloat32("dense/bias", []int{5}, rnd(5, -0.1, 0.1)))
+	m.AddTensor(model.NewFloat32("head/kernel", []int{5, 2}, rnd(10, -1, 1)))
+	m.AddTensor(model.NewFloat32("head/bias", []int{2}, rnd(2, -0.1, 0.1)))
 	return m
 }
 
@@ -51,7 +55,8 @@ func testModel(seed uint64) *model.Model {
 func testTable(m *model.Model) *calib.Table {
 	return &calib.Table{Model: m.Name, ModelHash: calib.ModelHash(m), Method: calib.MinMax, Samples: 1,
 		Entries: []calib.Entry{calib.NewEntry(calib.InputName, 0, 1), calib.NewEntry("conv2d", -3, 3),
-			calib.NewEntry("bn", 0, 4), calib.NewEntry("pool", 0, 4), calib.NewEntry("dense", -6, 5)}}
+			calib.NewEntry("bn", -3, 4), calib.NewEntry("pool", -3, 4), calib.NewEntry("dense", 0, 5),
+			calib.NewEntry("head", -6, 5)}}
 }
 
 func tensor(m *model.Model, name string) []float32 {

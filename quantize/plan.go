@@ -57,7 +57,7 @@ func Plan(m *model.Model) ([]Step, error) {
 					i+1, m.Layers[i+1].Name, l.Type, s.Activation)
 			}
 			i++
-			s.BatchNorm, s.Output, s.Activation = i, i, activation(m.Layers[i].Activation)
+			s.BatchNorm, s.Output = i, i
 		}
 		if err := checkActivation(m, s); err != nil {
 			return nil, err

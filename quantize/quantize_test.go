@@ -39,10 +39,11 @@ func TestPlanFoldsAndDrops(t *testing.T) {
 	steps, err := Plan(testModel(1))
 	require.NoError(t, err)
 	require.Equal(t, []Step{
-		{Layer: 0, BatchNorm: 1, Output: 1, Activation: model.ReLU},
+		{Layer: 0, BatchNorm: 1, Output: 1, Activation: model.Linear},
 		{Layer: 2, BatchNorm: -1, Output: 2, Activation: model.Linear, Dropped: []int{3}},
 		{Layer: 4, BatchNorm: -1, Output: 4, Activation: model.Linear},
-		{Layer: 5, BatchNorm: -1, Output: 5, Activation: model.Softmax},
+		{Layer: 5, BatchNorm: -1, Output: 5, Activation: model.ReLU},
+		{Layer: 6, BatchNorm: -1, Output: 6, Activation: model.Softmax},
 	}, steps)
 }
 
@@ -57,19 +58,25 @@ func TestQuantizeGraph(t *testing.T) {
 		names = append(names, l.Name)
 		require.Empty(t, l.Weights, "%s keeps no float weights", l.Name)
 	}
-	require.Equal(t, []string{"conv2d", "pool", "flatten", "dense"}, names)
+	require.Equal(t, []string{"conv2d", "pool", "flatten", "dense", "head"}, names)
 
-	conv, pool, flat, dense := q.Layers[0].Quant, q.Layers[1].Quant, q.Layers[2].Quant, q.Layers[3].Quant
+	conv, pool, flat, dense, head := q.Layers[0].Quant, q.Layers[1].Quant, q.Layers[2].Quant, q.Layers[3].Quant, q.Layers[4].Quant
 	bn, _ := testTable(m).Params("bn")
 	require.Equal(t, bn, conv.Output, "the folded conv outputs the BatchNormalization's tensor")
-	require.Equal(t, model.ReLU, q.Layers[0].Activation)
-	require.Equal(t, bn.ZeroPoint, conv.ActMin, "ReLU is a clamp at the zero point")
-	require.Equal(t, int32(127), conv.ActMax)
+	require.Equal(t, [2]int32{-128, 127}, [2]int32{conv.ActMin, conv.ActMax})
 	require.Equal(t, conv.Output, pool.Output, "MaxPool keeps its input's parameters")
 	require.Equal(t, conv.Output, flat.Output)
 	require.Equal(t, [2]int32{-128, 127}, [2]int32{pool.ActMin, pool.ActMax})
-	require.Equal(t, model.Softmax, q.Layers[3].Activation)
-	require.Equal(t, int32(-128), dense.ActMin, "the head's logits are not clamped")
+	tab := testTable(m)
+	tab.Entries[4] = calib.NewEntry("dense", -0.2, 5)
+	q2, _, err := Quantize(m, tab, Options{})
+	require.NoError(t, err)
+	require.Equal(t, model.ReLU, q2.Layers[3].Activation)
+	require.Equal(t, q2.Layers[3].Quant.Output.ZeroPoint, q2.Layers[3].Quant.ActMin, "ReLU is a clamp at the zero point")
+	require.Greater(t, q2.Layers[3].Quant.ActMin, int32(-128))
+	require.Equal(t, int32(127), dense.ActMax)
+	require.Equal(t, model.Softmax, q.Layers[4].Activation)
+	require.Equal(t, [2]int32{-128, 127}, [2]int32{head.ActMin, head.ActMax}, "the head's logits are not clamped")
 	require.Equal(t, kernel.Layout, conv.WeightLayout)
 
 	w, err := q.Tensor(conv.Weights)
@@ -78,11 +85,12 @@ func TestQuantizeGraph(t *testing.T) {
 	require.Contains(t, q.Provenance.Source, "test.ecnn")
 	require.Equal(t, "minmax, 1 samples, seed 0", q.Provenance.Calib)
 
-	require.Len(t, rep.Layers, 4)
+	require.Len(t, rep.Layers, 5)
 	require.Equal(t, []string{"bn"}, rep.Layers[0].Merged)
 	require.Equal(t, []string{"dropout"}, rep.Layers[1].Merged)
 	require.Greater(t, rep.Layers[0].WeightSQNR, 30.0)
 	require.Equal(t, 4*(108+4+4*4), rep.Layers[0].FloatWeightBytes)
+	require.Equal(t, rep.Layers[0].Int8WeightBytes, kernel.PackedLen(4, 27)+4*4*4, "packed weights, scales, biases, multipliers, shifts")
 
 	// The int8 model survives the file format.
 	b, err := model.Encode(q)
@@ -144,7 +152,7 @@ func TestMultipliersAndBias(t *testing.T) {
 }
 
 // Running the quantised conv with the int8 kernel on a quantised image
-// reproduces the float conv+BN+ReLU to within the quantisation error.
+// reproduces the float conv+BN to within the quantisation error.
 func TestInt8ConvMatchesFloat(t *testing.T) {
 	m := testModel(4)
 	q, _, err := Quantize(m, testTable(m), Options{})
@@ -182,7 +190,7 @@ func TestInt8ConvMatchesFloat(t *testing.T) {
 	var sumErr float64
 	for i, v := range out {
 		got := step * float64(int32(v)-lq.Output.ZeroPoint)
-		ref := math.Min(math.Max(want[i], 0), step*float64(127-lq.Output.ZeroPoint))
+		ref := math.Min(math.Max(want[i], step*float64(-128-lq.Output.ZeroPoint)), step*float64(127-lq.Output.ZeroPoint))
 		require.InDelta(t, ref, got, 2*step, "output %d", i)
 		sumErr += math.Abs(ref - got)
 	}
@@ -201,11 +209,16 @@ func TestQuantizeErrors(t *testing.T) {
 	_, _, err := Quantize(nan, testTable(nan), Options{})
 	require.ErrorContains(t, err, `tensor "dense/kernel" holds NaN at index 7`)
 
+	softmaxInside := testModel(1)
+	softmaxInside.Layers[5].Activation = model.Softmax
+	_, _, err = Quantize(softmaxInside, testTable(softmaxInside), Options{})
+	require.ErrorContains(t, err, "activation softmax is only supported on the last Dense layer")
+
 	_, _, err = Quantize(nan, tab, Options{})
 	require.ErrorContains(t, err, "calibration table was made for model")
 
 	reluBN := testModel(1)
-	reluBN.Layers[0].Activation = model.ReLU
+	reluBN.Layers[0].Activation = model.ReLU // Keras' Conv2D(activation="relu") then BatchNormalization
 	_, _, err = Quantize(reluBN, testTable(reluBN), Options{})
 	require.ErrorContains(t, err, "BatchNormalization after a Conv2D with activation relu cannot be folded")
 
@@ -257,10 +270,10 @@ func TestFloat16(t *testing.T) {
 	require.Equal(t, model.Float32, m.Tensors[0].DType, "the float32 model is untouched")
 
 	big := testModel(5)
-	k, _ := big.Tensor("dense/bias")
+	k, _ := big.Tensor("head/bias")
 	k.Data = model.NewFloat32(k.Name, k.Shape, []float32{1e5, 0}).Data
 	_, err = Float16(big)
-	require.ErrorContains(t, err, `tensor "dense/bias": value 100000 at index 0 is beyond float16's range`)
+	require.ErrorContains(t, err, `tensor "head/bias": value 100000 at index 0 is beyond float16's range`)
 }
 
 func TestSQNR(t *testing.T) {

@@ -10,6 +10,7 @@ import (
 	"runtime/debug"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -104,8 +105,12 @@ func runCamera(ctx context.Context, o runOptions, out, errw io.Writer) (err erro
 	if _, set := os.LookupEnv("GOMEMLIMIT"); !set {
 		debug.SetMemoryLimit(runMemoryLimit)
 	}
+	errw = &lockedWriter{w: errw} // the camera reader, the command and the loop all log
 	defer printPeakRSS(errw)
-	camOpt, err := cameraOptions(o)
+	if err := o.validate(); err != nil {
+		return err
+	}
+	camOpt, err := cameraOptions(o, errw)
 	if err != nil {
 		return err
 	}
@@ -163,15 +168,21 @@ func (c runtimeClassifier) Classify(f *device.Frame) (runloop.Prediction, error)
 	return runloop.Prediction{Class: r.Class, Label: r.Label, Probability: r.Probability, Probabilities: r.Probabilities}, err
 }
 
-// cameraOptions checks --camera-format and --camera-size.
-func cameraOptions(o runOptions) (device.CameraOptions, error) {
-	opt := device.CameraOptions{Format: strings.ToLower(o.cameraFormat), Stderr: os.Stderr}
+// validate checks the numeric flags.
+func (o runOptions) validate() error {
 	if o.threads < 1 {
-		return opt, fmt.Errorf("--threads %d: need at least 1", o.threads)
+		return fmt.Errorf("--threads %d: need at least 1", o.threads)
 	}
 	if o.fps < 0 || o.frames < 0 || o.summaryEvery < 0 || o.hold < 0 {
-		return opt, errors.New("--fps, --frames, --summary-every and --hold must not be negative")
+		return errors.New("--fps, --frames, --summary-every and --hold must not be negative")
 	}
+	return nil
+}
+
+// cameraOptions turns --camera-format and --camera-size into options; a
+// command camera's stderr goes to errw.
+func cameraOptions(o runOptions, errw io.Writer) (device.CameraOptions, error) {
+	opt := device.CameraOptions{Format: strings.ToLower(o.cameraFormat), Stderr: errw}
 	if o.cameraSize != "" {
 		ws, hs, ok := strings.Cut(strings.ToLower(o.cameraSize), "x")
 		w, werr := strconv.Atoi(ws)
@@ -223,6 +234,18 @@ func openPins(bs []gpioBinding, labels []string, threshold float32, hold time.Du
 		bindings = append(bindings, pinout.Binding{Pin: p, Class: class, Label: b.class})
 	}
 	return pinout.New(bindings, threshold, hold)
+}
+
+// lockedWriter serialises writes from several goroutines.
+type lockedWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
 }
 
 // printPeakRSS reports the process's peak resident set size: VmHWM from

@@ -59,12 +59,12 @@ type Config struct {
 
 // Summary describes a run or one period of it.
 type Summary struct {
-	Frames        uint64        `json:"frames"`
-	Dropped       uint64        `json:"dropped"`
-	Elapsed       time.Duration `json:"elapsed_ns"`
-	FPS           float64       `json:"fps"`
-	LatencyMedian time.Duration `json:"latency_median_ns"`
-	LatencyP99    time.Duration `json:"latency_p99_ns"`
+	Frames        uint64
+	Dropped       uint64
+	Elapsed       time.Duration
+	FPS           float64
+	LatencyMedian time.Duration
+	LatencyP99    time.Duration
 }
 
 // Loop runs the classification loop; see New.

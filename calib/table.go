@@ -78,15 +78,15 @@ func (t *Table) CheckModel(m *model.Model) error {
 
 // Write saves the table as text, atomically.
 func (t *Table) Write(path string) error {
-	b, err := t.MarshalText()
+	b, err := t.Format()
 	if err != nil {
 		return fmt.Errorf("%s: %w", path, err)
 	}
 	return atomicfile.WriteFile(path, b, 0o644)
 }
 
-// MarshalText returns the table's text form.
-func (t *Table) MarshalText() ([]byte, error) {
+// Format returns the table's text form.
+func (t *Table) Format() ([]byte, error) {
 	var b bytes.Buffer
 	fmt.Fprintf(&b, "%s model=%s hash=%s method=%s", tableMagic, strconv.Quote(t.Model), t.ModelHash, t.Method)
 	if t.Method == Percentile {

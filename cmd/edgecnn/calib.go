@@ -29,8 +29,9 @@ func (c *calibFlags) register(cmd *cobra.Command) {
 	f.Int64Var(&c.seed, "seed", 1, "seed of the calibration sample")
 }
 
-// calibrate measures m's activation ranges on images from dir.
-func (c *calibFlags) calibrate(m *model.Model, dir string) (*calib.Table, *dataset.Dataset, error) {
+// calibrate measures m's activation ranges on images from dir, writing
+// warnings to stderr.
+func (c *calibFlags) calibrate(m *model.Model, dir string, stderr io.Writer) (*calib.Table, *dataset.Dataset, error) {
 	net, err := train.FromModel(m)
 	if err != nil {
 		return nil, nil, err
@@ -42,7 +43,8 @@ func (c *calibFlags) calibrate(m *model.Model, dir string) (*calib.Table, *datas
 	if c.samples > 0 && c.samples < ds.Len() {
 		ds = ds.Subsample(c.samples, c.seed)
 	}
-	t, err := calib.Calibrate(net, m, ds, calib.Options{Method: c.method, Percentile: c.percentile, Samples: c.samples, Seed: c.seed})
+	t, err := calib.Calibrate(net, m, ds, calib.Options{Method: c.method, Percentile: c.percentile, Samples: c.samples, Seed: c.seed,
+		Warn: func(msg string) { fmt.Fprintln(stderr, "warning:", msg) }})
 	return t, ds, err
 }
 
@@ -85,7 +87,7 @@ model's hash: quantize refuses a table made for another model.`,
 			if err != nil {
 				return err
 			}
-			t, _, err := cf.calibrate(m, dir)
+			t, _, err := cf.calibrate(m, dir, cmd.ErrOrStderr())
 			if err != nil {
 				return err
 			}

@@ -105,7 +105,7 @@ func (j *quantizeJob) run(stdout, stderr io.Writer) error {
 	switch rep.DType {
 	case model.Int8:
 		var t *calib.Table
-		if t, calibSet, err = j.table(m); err != nil {
+		if t, calibSet, err = j.table(m, stderr); err != nil {
 			return err
 		}
 		rep.Calib = q8Calib(t)
@@ -182,7 +182,7 @@ func (j *quantizeJob) run(stdout, stderr io.Writer) error {
 
 // table reads --calib or calibrates on --data; it also returns the
 // calibration images when there are any.
-func (j *quantizeJob) table(m *model.Model) (*calib.Table, *dataset.Dataset, error) {
+func (j *quantizeJob) table(m *model.Model, stderr io.Writer) (*calib.Table, *dataset.Dataset, error) {
 	switch {
 	case j.tablePath != "":
 		t, err := calib.ReadTable(j.tablePath)
@@ -198,7 +198,7 @@ func (j *quantizeJob) table(m *model.Model) (*calib.Table, *dataset.Dataset, err
 		}
 		return t, ds, nil
 	case j.dataDir != "":
-		return j.cf.calibrate(m, j.dataDir)
+		return j.cf.calibrate(m, j.dataDir, stderr)
 	}
 	return nil, nil, errors.New("int8 quantisation needs --calib TABLE or --data DIR (calibration images)")
 }

@@ -40,18 +40,24 @@ func runBinary(t *testing.T, qemu []string, bin string, args ...string) (stdout,
 
 var peakRSS = regexp.MustCompile(`peak RSS ([0-9.]+) MiB`)
 
-// The static linux/arm64 build classifies a folder under qemu (Cortex-A72,
-// the Pi 4's core, NEON kernels) exactly as the native build does.
+// The static linux/arm64 build classifies a folder of car and truck photos
+// under qemu (Cortex-A72, the Pi 4's core, NEON kernels) exactly as the
+// native build does, with a model trained in the test.
 func TestRunArm64UnderQemuMatchesNative(t *testing.T) {
 	if testing.Short() {
-		t.Skip("builds two binaries; skipped with -short")
+		t.Skip("trains a model and builds two binaries; skipped with -short")
 	}
 	qemu, err := exec.LookPath("qemu-aarch64")
 	if err != nil {
 		t.Skip("qemu-aarch64 is not on PATH (apt-get install qemu-user)")
 	}
-	modelPath := writeTestModel(t, 128)
-	dir := writeTestImages(t, 6)
+	modelPath := trainedModel(t)
+	dir := t.TempDir()
+	for _, f := range carTruckImages(t, 4) {
+		data, err := os.ReadFile(f)
+		require.NoError(t, err)
+		require.NoError(t, os.WriteFile(filepath.Join(dir, filepath.Base(filepath.Dir(f))+"-"+filepath.Base(f)), data, 0o644))
+	}
 	args := []string{"run", "--model", modelPath, "--camera", dir, "--json"}
 
 	native := buildEdgecnn(t, runtime.GOARCH)
@@ -61,13 +67,16 @@ func TestRunArm64UnderQemuMatchesNative(t *testing.T) {
 	require.Contains(t, string(stderr), "neon kernels")
 
 	wantLines, gotLines := parseRunLines(t, want), parseRunLines(t, got)
-	require.Len(t, wantLines, 6)
+	require.Len(t, wantLines, 8)
 	require.Len(t, gotLines, len(wantLines))
+	labels := map[string]bool{}
 	for i := range wantLines {
+		labels[wantLines[i].Label] = true
 		require.Equal(t, wantLines[i].File, gotLines[i].File)
 		require.Equal(t, wantLines[i].Label, gotLines[i].Label, wantLines[i].File)
 		require.InDelta(t, *wantLines[i].Probability, *gotLines[i].Probability, 1e-6, wantLines[i].File)
 	}
+	require.Len(t, labels, 2, "the trained model tells the photos apart")
 }
 
 // Peak RSS of the static build running seed-tutorial@128 over a folder.

@@ -11,7 +11,6 @@ import (
 
 	"github.com/stretchr/testify/require"
 	"gocv.io/x/gocv"
-
 )
 
 // edgecnn run --camera clip.avi --json reports, frame by frame, the labels

@@ -1,6 +1,11 @@
 package infer
 
-import "sync"
+import (
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"time"
+)
 
 // op is one layer's computation, split into independent rows (output rows
 // or output channels) that workers compute in parallel.
@@ -17,33 +22,82 @@ func chunk(n, nw, w int) (lo, hi int) {
 	return n * w / nw, n * (w + 1) / nw
 }
 
+// spinTime is how long an idle worker polls for the next op before it
+// parks. Within a frame ops follow each other closely, so workers rarely
+// park; parking goes through the scheduler, which may allocate.
+const spinTime = 2 * time.Millisecond
+
 // pool is a fixed set of worker goroutines. The caller's goroutine is
-// worker 0; workers 1..n-1 wait on their own channel. Signalling through
-// buffered channels of empty structs allocates nothing.
+// worker 0 and workers 1..n-1 are goroutines started at load. An op is
+// published by bumping gen; workers poll gen (and park on their wake
+// channel when idle for spinTime), and the caller polls pending until every
+// worker has finished its chunk. Nothing allocates.
 type pool struct {
-	n     int
-	start []chan struct{}
-	done  chan struct{}
-	cur   op // the op being run; written before the start signals
-	once  sync.Once
+	n        int
+	cur      op // the op being run; written before gen is bumped
+	gen      atomic.Uint64
+	pending  atomic.Int32
+	closed   atomic.Bool
+	sleeping []atomic.Bool
+	wake     []chan struct{}
+	once     sync.Once
 }
 
 func newPool(n int) *pool {
-	p := &pool{n: n, start: make([]chan struct{}, n-1), done: make(chan struct{}, n)}
-	for i := range p.start {
-		p.start[i] = make(chan struct{}, 1)
-		go p.work(i + 1)
+	p := &pool{n: n, sleeping: make([]atomic.Bool, n), wake: make([]chan struct{}, n)}
+	for w := 1; w < n; w++ {
+		p.wake[w] = make(chan struct{}, 1)
+		go p.work(w)
 	}
 	return p
 }
 
+// work is worker w's loop: wait for a new generation, run its chunk.
 func (p *pool) work(w int) {
-	for range p.start[w-1] {
+	var seen uint64
+	for {
+		seen = p.await(w, seen)
+		if p.closed.Load() {
+			return
+		}
 		o := p.cur
 		if lo, hi := chunk(o.rows(), p.n, w); lo < hi {
 			o.run(lo, hi, w)
 		}
-		p.done <- struct{}{}
+		p.pending.Add(-1)
+	}
+}
+
+// await returns the first generation after seen (or seen once the pool is
+// closed): polling at first, then parked until run or close wakes it.
+func (p *pool) await(w int, seen uint64) uint64 {
+	start := time.Now()
+	for i := 0; ; i++ {
+		if g := p.gen.Load(); g != seen || p.closed.Load() {
+			return g
+		}
+		if i%64 != 63 || time.Since(start) < spinTime {
+			runtime.Gosched()
+			continue
+		}
+		p.sleeping[w].Store(true)
+		if g := p.gen.Load(); g != seen || p.closed.Load() {
+			if p.sleeping[w].CompareAndSwap(true, false) {
+				return g
+			}
+			// run or close is about to signal: take the signal
+		}
+		<-p.wake[w]
+		start = time.Now()
+	}
+}
+
+// signal wakes every parked worker.
+func (p *pool) signal() {
+	for w := 1; w < p.n; w++ {
+		if p.sleeping[w].CompareAndSwap(true, false) {
+			p.wake[w] <- struct{}{}
+		}
 	}
 }
 
@@ -54,14 +108,14 @@ func (p *pool) run(o op) {
 		return
 	}
 	p.cur = o
-	for _, c := range p.start {
-		c <- struct{}{}
-	}
+	p.pending.Store(int32(p.n - 1))
+	p.gen.Add(1)
+	p.signal()
 	if lo, hi := chunk(o.rows(), p.n, 0); lo < hi {
 		o.run(lo, hi, 0)
 	}
-	for range p.start {
-		<-p.done
+	for p.pending.Load() != 0 {
+		runtime.Gosched()
 	}
 	p.cur = nil
 }
@@ -69,8 +123,7 @@ func (p *pool) run(o op) {
 // close stops the workers; it is safe to call more than once.
 func (p *pool) close() {
 	p.once.Do(func() {
-		for _, c := range p.start {
-			close(c)
-		}
+		p.closed.Store(true)
+		p.signal()
 	})
 }

@@ -1,0 +1,155 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"image"
+	_ "image/gif" // register decoders for image.Decode
+	_ "image/jpeg"
+	_ "image/png"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+
+	_ "golang.org/x/image/bmp"
+
+	"github.com/spf13/cobra"
+
+	"github.com/edgecnn/edgecnn/infer"
+)
+
+// inferLine is one image's result as "edgecnn infer --json" prints it.
+type inferLine struct {
+	File          string             `json:"file"`
+	Label         string             `json:"label"`
+	Probability   float32            `json:"probability"`
+	Probabilities map[string]float32 `json:"probabilities"`
+}
+
+// inferImageExts are the files a folder argument contributes (as Keras's
+// image_dataset_from_directory takes them).
+var inferImageExts = map[string]bool{".jpg": true, ".jpeg": true, ".png": true, ".gif": true, ".bmp": true}
+
+func init() {
+	var path string
+	var threads int
+	var asJSON bool
+	c := &cobra.Command{
+		Use:   "infer --model M IMAGE...|DIR",
+		Short: "Classify image files with a model",
+		Long: `infer classifies image files (JPEG, PNG, GIF, BMP) with a model, through the
+same fixed-memory runtime as the device: each image is resized as in training,
+scaled, quantised and run. A folder is searched recursively in sorted order.
+An image that cannot be read is reported on stderr and skipped; the exit code
+is then non-zero.`,
+		Example: `  edgecnn infer --model model.q8.ecnn photo.jpg
+  edgecnn infer --model model.q8.ecnn photos/valid --json > results.jsonl
+  edgecnn infer --model model.ecnn --threads 2 a.png b.png`,
+		Args: cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			rt, err := infer.LoadFile(path, infer.Options{Threads: threads})
+			if err != nil {
+				return err
+			}
+			defer rt.Close()
+			files, err := inferFiles(args)
+			if err != nil {
+				return err
+			}
+			return classifyFiles(rt, files, asJSON, cmd.OutOrStdout(), cmd.ErrOrStderr())
+		},
+	}
+	c.Flags().StringVar(&path, "model", "", "model file (.ecnn, int8 or float)")
+	c.Flags().IntVar(&threads, "threads", 1, "inference threads")
+	c.Flags().BoolVar(&asJSON, "json", false, "print one JSON object per image (keys file, label, probability, probabilities)")
+	c.MarkFlagRequired("model")
+	rootCmd.AddCommand(c)
+}
+
+// inferFiles expands the arguments: files as given, folders recursively
+// (image extensions only, sorted).
+func inferFiles(args []string) ([]string, error) {
+	var files []string
+	for _, arg := range args {
+		st, err := os.Stat(arg)
+		if err != nil {
+			return nil, err
+		}
+		if !st.IsDir() {
+			files = append(files, arg)
+			continue
+		}
+		err = filepath.WalkDir(arg, func(p string, d fs.DirEntry, err error) error {
+			if err != nil {
+				return err
+			}
+			if !d.IsDir() && inferImageExts[strings.ToLower(filepath.Ext(p))] {
+				files = append(files, p)
+			}
+			return nil
+		})
+		if err != nil {
+			return nil, err
+		}
+	}
+	return files, nil
+}
+
+// classifyFiles prints each file's result; unreadable files are warned
+// about and counted, and make the command fail at the end.
+func classifyFiles(rt *infer.Runtime, files []string, asJSON bool, out, errw io.Writer) error {
+	failed := 0
+	for _, f := range files {
+		res, err := classifyFile(rt, f)
+		if err != nil {
+			fmt.Fprintf(errw, "warning: %v\n", err)
+			failed++
+			continue
+		}
+		if asJSON {
+			line := inferLine{File: f, Label: res.Label, Probability: res.Probability, Probabilities: map[string]float32{}}
+			for i, l := range rt.Labels() {
+				line.Probabilities[l] = res.Probabilities[i]
+			}
+			if err := printJSON(out, line); err != nil {
+				return err
+			}
+			continue
+		}
+		fmt.Fprintf(out, "%s\t%s\t%.4f", f, res.Label, res.Probability)
+		for i, l := range rt.Labels() {
+			fmt.Fprintf(out, "\t%s=%.4f", l, res.Probabilities[i])
+		}
+		fmt.Fprintln(out)
+	}
+	if len(files) == 0 {
+		return errors.New("no images found")
+	}
+	if failed > 0 {
+		return &exitError{code: 1, err: fmt.Errorf("%d of %d images could not be classified", failed, len(files))}
+	}
+	return nil
+}
+
+// classifyFile decodes one image and classifies it; errors name the file.
+func classifyFile(rt *infer.Runtime, path string) (infer.Result, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return infer.Result{}, err
+	}
+	defer f.Close()
+	img, _, err := image.Decode(f)
+	if err != nil {
+		if errors.Is(err, image.ErrFormat) {
+			err = errors.New("not a JPEG, PNG, GIF or BMP image")
+		}
+		return infer.Result{}, fmt.Errorf("%s: cannot decode: %w", path, err)
+	}
+	res, err := rt.ClassifyImage(img)
+	if err != nil {
+		return infer.Result{}, fmt.Errorf("%s: %w", path, err)
+	}
+	return res, nil
+}

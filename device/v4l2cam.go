@@ -13,9 +13,17 @@ import (
 // Read reports it lost.
 const v4l2FrameTimeout = 5 * time.Second
 
+// frameDevice is the part of *v4l2.Device the camera uses.
+type frameDevice interface {
+	Frame(timeout time.Duration) ([]byte, error)
+	Format() v4l2.Format
+	Path() string
+	Close() error
+}
+
 // v4l2Camera decodes YUYV or MJPEG buffers from a V4L2 device.
 type v4l2Camera struct {
-	dev *v4l2.Device
+	dev frameDevice
 	fmt v4l2.Format
 	rd  bytes.Reader
 	dht []byte // MJPEG frame with Huffman tables added, when it came without

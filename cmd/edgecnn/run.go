@@ -103,7 +103,7 @@ SIGINT and SIGTERM stop the run cleanly.`,
 // also when a step of the set-up fails.
 func runCamera(ctx context.Context, o runOptions, out, errw io.Writer) (err error) {
 	if _, set := os.LookupEnv("GOMEMLIMIT"); !set {
-		debug.SetMemoryLimit(runMemoryLimit)
+		defer debug.SetMemoryLimit(debug.SetMemoryLimit(runMemoryLimit))
 	}
 	errw = &lockedWriter{w: errw} // the camera reader, the command and the loop all log
 	defer printPeakRSS(errw)

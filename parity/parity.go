@@ -1,8 +1,10 @@
 package parity
 
 import (
+	"errors"
 	"fmt"
 	"math"
+	"sync"
 
 	"github.com/edgecnn/edgecnn/dataset"
 	"github.com/edgecnn/edgecnn/infer"
@@ -12,8 +14,10 @@ import (
 
 // Options tune Compare.
 type Options struct {
-	// Threads is the runtime's worker count (0 = 1).
-	Threads int
+	// Workers is the number of runtimes classifying images in parallel
+	// (each single-threaded: small frames gain more from splitting images
+	// than from splitting layers); 0 means 1.
+	Workers int
 	// LayerImages is the number of images (the first ones of the dataset)
 	// whose activations are compared layer by layer; 0 skips the per-layer
 	// comparison.
@@ -53,35 +57,30 @@ func Compare(float, q *model.Model, ds *dataset.Dataset, opt Options) (*Result, 
 	if err != nil {
 		return nil, err
 	}
-	rt, err := infer.Load(q, infer.Options{Threads: opt.Threads})
+	pq, err := runtimeProbabilities(q, ds, max(opt.Workers, 1))
 	if err != nil {
 		return nil, err
 	}
-	defer rt.Close()
 	k := len(float.Labels)
 	res := &Result{Data: ds.Dir, Images: ds.Len()}
 	counts := ds.ClassCounts()
 	hitsF, hitsQ := make([]int, k), make([]int, k)
 	var sumDiff float64
 	for i := range ds.Len() {
-		r, err := rt.ClassifyRGB(ds.Image(i), ds.Width, ds.Height)
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", ds.Files[i], err)
-		}
-		f := pf[i*k : (i+1)*k]
-		for c, p := range r.Probabilities {
-			d := math.Abs(float64(p - f[c]))
+		f, p := pf[i*k:(i+1)*k], pq[i*k:(i+1)*k]
+		for c := range p {
+			d := math.Abs(float64(p[c] - f[c]))
 			sumDiff += d
 			res.MaxAbsDiff = math.Max(res.MaxAbsDiff, d)
 		}
-		cf, label := argmax(f), int(ds.Labels[i])
+		cf, cq, label := argmax(f), argmax(p), int(ds.Labels[i])
 		if cf == label {
 			hitsF[label]++
 		}
-		if r.Class == label {
+		if cq == label {
 			hitsQ[label]++
 		}
-		if cf != r.Class {
+		if cf != cq {
 			res.Disagreements++
 		}
 	}
@@ -160,6 +159,36 @@ func floatProbabilities(m *model.Model, ds *dataset.Dataset) ([]float32, error) 
 	return probs, nil
 }
 
+// runtimeProbabilities classifies every image of ds with the runtime,
+// splitting the images among workers runtimes.
+func runtimeProbabilities(q *model.Model, ds *dataset.Dataset, workers int) ([]float32, error) {
+	k := len(q.Labels)
+	probs := make([]float32, ds.Len()*k)
+	errs := make([]error, workers)
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Go(func() {
+			rt, err := infer.Load(q, infer.Options{})
+			if err != nil {
+				errs[w] = err
+				return
+			}
+			defer rt.Close()
+			for i := w; i < ds.Len(); i += workers {
+				r, err := rt.ClassifyRGB(ds.Image(i), ds.Width, ds.Height)
+				if err != nil {
+					errs[w] = fmt.Errorf("%s: %w", ds.Files[i], err)
+					return
+				}
+				copy(probs[i*k:(i+1)*k], r.Probabilities)
+			}
+		})
+	}
+	wg.Wait()
+	return probs, errors.Join(errs...)
+}
+
+// argmax is the first index of the largest value (as the runtime picks).
 func argmax(v []float32) int {
 	best := 0
 	for i, x := range v {

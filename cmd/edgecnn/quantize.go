@@ -40,7 +40,7 @@ type quantizeJob struct {
 	validDir, out, dtype          string
 	budget                        parity.Budget
 	force, asJSON                 bool
-	probes, reportImages, threads int
+	probes, reportImages, workers int
 }
 
 func newQuantizeCmd() *cobra.Command {
@@ -85,7 +85,7 @@ images, the weight sizes, and the model sizes.
 	f.BoolVar(&j.force, "force", false, "write the model even if it breaks the parity budget")
 	f.IntVar(&j.probes, "probes", 4, "self-check images stored in the model")
 	f.IntVar(&j.reportImages, "report-images", 200, "calibration images compared layer by layer")
-	f.IntVar(&j.threads, "threads", 1, "runtime threads for the parity check")
+	f.IntVar(&j.workers, "workers", 1, "runtimes classifying images in parallel for the parity check")
 	f.BoolVar(&j.asJSON, "json", false, "print the report as JSON")
 	registerBudget(cmd, &j.budget)
 	for _, name := range []string{"model", "output"} {
@@ -143,7 +143,7 @@ func (j *quantizeJob) run(stdout, stderr io.Writer) error {
 		}
 	}
 	if valid != nil {
-		if rep.Parity, err = parity.Compare(m, q, valid, parity.Options{Threads: j.threads}); err != nil {
+		if rep.Parity, err = parity.Compare(m, q, valid, parity.Options{Workers: j.workers}); err != nil {
 			return err
 		}
 		rep.Parity.Layers = rep.Activations

@@ -183,3 +183,24 @@ func TestLossGradients(t *testing.T) {
 	_, correct = lossAndGrad(SparseCategoricalCrossentropy, pc, 4, yc, nil)
 	require.Equal(t, 2, correct) // argmax 3 and 0 right; a four-way tie picks 0, not 2
 }
+
+// TestBatchNormMovingStatistics: after many training passes over one
+// batch, the moving statistics equal the batch's, so inference gives the
+// training-mode output.
+func TestBatchNormMovingStatistics(t *testing.T) {
+	n, err := newSequential("bn", 3, 3, 4, []layer{newBatchNorm(1e-3, 0.9)})
+	require.NoError(t, err)
+	n.SetThreads(2)
+	x := randomInput(n, 5, 9)
+	for i := range x {
+		x[i] = x[i]*3 + float32(i%4) // per-channel offsets
+	}
+	var train []float32
+	for range 300 {
+		train = append(train[:0], n.forward(x, 5, true, nil)...)
+	}
+	infer := n.Predict(x, 5)
+	for i := range train {
+		require.InDelta(t, train[i], infer[i], 1e-3, "value %d", i)
+	}
+}

@@ -37,11 +37,14 @@ func (h *Histogram) entropyRange() (lo, hi float64) {
 // klThreshold returns the number i of leading bins of hist to keep: the
 // threshold minimising KL(P||Q), where P is hist[:i] with every count beyond
 // i added to its last bin (clipping), and Q is hist[:i] merged into levels
-// groups of i/levels bins (the last group takes the remainder) and expanded
-// back, each group's count shared evenly among the bins where P is not
-// empty. This is the search of TensorRT's entropy calibrator (as MXNet and
-// ncnn implement it). Thresholds below levels bins are not considered: at
-// that point every bin has its own level.
+// groups and expanded back, each group's count shared evenly among the bins
+// where P is not empty. This is the search of TensorRT's entropy calibrator
+// (as MXNet and ncnn implement it), with one change: a group spans exactly
+// i/levels bins, splitting the bins at its edges by their overlap (as ncnn's
+// merge does), where MXNet merges i/levels (rounded down) bins and lumps the
+// remainder into the last group, which favours thresholds at multiples of
+// levels bins. Thresholds below levels bins are not considered: at that
+// point every bin has its own level.
 func klThreshold(hist []float64, levels int) int {
 	last := len(hist)
 	for last > 0 && hist[last-1] == 0 {
@@ -60,23 +63,25 @@ func klThreshold(hist []float64, levels int) int {
 	for i := levels; i <= last; i++ {
 		copy(p, hist[:i])
 		p[i-1] += outliers[i]
-		merged := i / levels
+		clear(q[:i])
+		width := float64(i) / float64(levels)
 		for j := range levels {
-			start, stop := j*merged, (j+1)*merged
-			if j == levels-1 {
-				stop = i
-			}
-			sum, nonEmpty := 0.0, 0
-			for k := start; k < stop; k++ {
-				sum += hist[k]
+			start, end := float64(j)*width, float64(j+1)*width
+			k0, k1 := int(start), min(int(math.Ceil(end)), i)
+			var count, nonEmpty float64
+			for k := k0; k < k1; k++ {
+				ov := overlap(k, start, end)
+				count += ov * hist[k]
 				if p[k] != 0 {
-					nonEmpty++
+					nonEmpty += ov
 				}
 			}
-			for k := start; k < stop; k++ {
-				q[k] = 0
+			if nonEmpty == 0 {
+				continue
+			}
+			for k := k0; k < k1; k++ {
 				if p[k] != 0 {
-					q[k] = sum / float64(nonEmpty)
+					q[k] += overlap(k, start, end) * count / nonEmpty
 				}
 			}
 		}
@@ -85,6 +90,11 @@ func klThreshold(hist []float64, levels int) int {
 		}
 	}
 	return best
+}
+
+// overlap is the length of bin k's overlap with [start, end).
+func overlap(k int, start, end float64) float64 {
+	return max(0, min(end, float64(k+1))-max(start, float64(k)))
 }
 
 // klDivergence is KL(P||Q) of the histograms p and q, each normalised to sum

@@ -12,31 +12,6 @@ import (
 	"go.yaml.in/yaml/v3"
 )
 
-// A spec file describes any Sequential model of this package's layers, in
-// YAML or JSON (JSON is read as YAML), for example:
-//
-//	name: small-net
-//	layers:
-//	  - type: Conv2D
-//	    filters: 32
-//	    kernel_size: 3        # or [3, 3]
-//	    strides: 1            # default 1
-//	    padding: same         # same or valid (default, as Keras)
-//	    activation: relu      # relu, sigmoid, softmax or linear (default)
-//	  - type: MaxPool2D       # pool_size 2, strides = pool_size, padding valid
-//	  - type: BatchNormalization   # epsilon 0.001, momentum 0.99
-//	  - type: GlobalAveragePooling2D
-//	  - type: Dense
-//	    units: 1
-//	    activation: sigmoid
-//
-// Layer types (case and underscores ignored): Conv2D, MaxPool2D
-// (MaxPooling2D), AveragePooling2D (AvgPool2D), GlobalAveragePooling2D,
-// Flatten, Dense, Dropout (rate), BatchNormalization. The input shape comes
-// from the command line (--image-size). The last layer must be Dense(1,
-// sigmoid) for two classes or Dense(classes, softmax).
-// See testdata/small-net.yaml.
-
 // layerFields lists the fields each layer type accepts besides "type".
 var layerFields = map[string][]string{
 	model.Conv2D:                 {"filters", "kernel_size", "strides", "padding", "activation"},

@@ -105,7 +105,7 @@ func parseAugment(s string) (*dataset.Augment, error) {
 	return a, nil
 }
 
-// loadTrainData reads the training and validation images.
+// loadData reads the training and validation images.
 func (f *trainFlags) loadData() (trainSet, validSet *dataset.Dataset, err error) {
 	size := f.net.imageSize
 	opt := dataset.Options{Height: size, Width: size, Interpolation: f.interpolation, Seed: f.seed, Strict: f.strict}

@@ -46,16 +46,30 @@ func (o *denseOp) run(lo, hi, w int) {
 	kernel.GEMM(o.out[j0:j1], j1-j0, o.in, kernel.PaddedK(o.k), 1, j1-j0, o.k, o.packed[kernel.PackedLen(j0, o.k):], &o.rq[w])
 }
 
-// maxPoolOp is an int8 MaxPool2D (the reference code; no optimised kernel).
+// maxPoolOp is an int8 MaxPool2D: kernel.MaxPool for square windows that
+// never leave the image and need no clamp, else the reference code.
 type maxPoolOp struct {
 	in, out        []int8
 	shape          poolShape
 	actMin, actMax int32
+	kernel         bool
+}
+
+func newMaxPoolOp(in, out []int8, p poolShape, q *model.LayerQuant) *maxPoolOp {
+	o := &maxPoolOp{in: in, out: out, shape: p, actMin: q.ActMin, actMax: q.ActMax}
+	o.kernel = p.KH == p.KW && p.SH == p.SW && p.PadTop == 0 && p.PadLeft == 0 &&
+		(p.H-p.KH)/p.SH+1 == p.OH && (p.W-p.KW)/p.SW+1 == p.OW && q.ActMin == -128 && q.ActMax == 127
+	return o
 }
 
 func (o *maxPoolOp) rows() int { return o.shape.OH }
 func (o *maxPoolOp) run(lo, hi, _ int) {
-	maxPoolRef(o.out, o.in, &o.shape, o.actMin, o.actMax, lo, hi)
+	p := &o.shape
+	if o.kernel {
+		kernel.MaxPool(o.out, o.in, p.H, p.W, p.C, p.KH, p.SH, lo, hi)
+		return
+	}
+	maxPoolRef(o.out, o.in, p, o.actMin, o.actMax, lo, hi)
 }
 
 // avgPoolOp is an int8 AveragePooling2D or GlobalAveragePooling2D (the
@@ -148,7 +162,7 @@ func newInt8Op(m *model.Model, l *model.Layer, q *model.LayerQuant, inShape []in
 		if q.Output != inQ {
 			return nil, fmt.Errorf("MaxPool2D output quantisation %+v differs from its input's %+v", q.Output, inQ)
 		}
-		return &maxPoolOp{in: in, out: out, shape: poolGeometry(l, inShape), actMin: q.ActMin, actMax: q.ActMax}, nil
+		return newMaxPoolOp(in, out, poolGeometry(l, inShape), q), nil
 	case model.AveragePooling2D, model.GlobalAveragePooling2D:
 		p := poolGeometry(l, inShape)
 		aq, err := newAvgQuant(&p, inQ, q)

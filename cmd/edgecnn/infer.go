@@ -32,7 +32,9 @@ type inferLine struct {
 // image_dataset_from_directory takes them).
 var inferImageExts = map[string]bool{".jpg": true, ".jpeg": true, ".png": true, ".gif": true, ".bmp": true}
 
-func init() {
+func init() { rootCmd.AddCommand(newInferCmd()) }
+
+func newInferCmd() *cobra.Command {
 	var path string
 	var threads int
 	var asJSON bool
@@ -47,7 +49,9 @@ is then non-zero.`,
 		Example: `  edgecnn infer --model model.q8.ecnn photo.jpg
   edgecnn infer --model model.q8.ecnn photos/valid --json > results.jsonl
   edgecnn infer --model model.ecnn --threads 2 a.png b.png`,
-		Args: cobra.MinimumNArgs(1),
+		SilenceUsage:  true,
+		SilenceErrors: true,
+		Args:          cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			rt, err := infer.LoadFile(path, infer.Options{Threads: threads})
 			if err != nil {
@@ -65,7 +69,7 @@ is then non-zero.`,
 	c.Flags().IntVar(&threads, "threads", 1, "inference threads")
 	c.Flags().BoolVar(&asJSON, "json", false, "print one JSON object per image (keys file, label, probability, probabilities)")
 	c.MarkFlagRequired("model")
-	rootCmd.AddCommand(c)
+	return c
 }
 
 // inferFiles expands the arguments: files as given, folders recursively

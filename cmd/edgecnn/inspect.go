@@ -11,7 +11,9 @@ import (
 	"github.com/edgecnn/edgecnn/infer"
 )
 
-func init() {
+func init() { rootCmd.AddCommand(newInspectCmd()) }
+
+func newInspectCmd() *cobra.Command {
 	var path string
 	var asJSON bool
 	c := &cobra.Command{
@@ -23,7 +25,9 @@ the planned activation arena against the naive plan (one buffer per tensor)
 and against the lower bound (the most bytes of tensors alive at one time).`,
 		Example: `  edgecnn inspect --model model.q8.ecnn
   edgecnn inspect --model model.ecnn --json`,
-		Args: cobra.NoArgs,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+		Args:          cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			rt, err := infer.LoadFile(path, infer.Options{})
 			if err != nil {
@@ -45,7 +49,7 @@ and against the lower bound (the most bytes of tensors alive at one time).`,
 	c.Flags().StringVar(&path, "model", "", "model file (.ecnn)")
 	c.Flags().BoolVar(&asJSON, "json", false, "print the summary as JSON")
 	c.MarkFlagRequired("model")
-	rootCmd.AddCommand(c)
+	return c
 }
 
 func printSummary(w io.Writer, path string, labels []string, s *infer.Summary) {

@@ -47,6 +47,7 @@ test-arm64:
 ifeq ($(HAVE_QEMU),yes)
 	GOARCH=arm64 CGO_ENABLED=0 $(GO) test -count=1 -short -exec '$(QEMU) -cpu cortex-a72' $(PKGS)
 	GOARCH=arm64 CGO_ENABLED=0 $(GO) test -count=1 -short -exec '$(QEMU) -cpu cortex-a76' $(PKGS)
+	GOARCH=arm64 CGO_ENABLED=0 $(GO) test -count=1 -short -tags purego -exec '$(QEMU) -cpu cortex-a72' ./infer/...
 else
 	@echo "test-arm64: skipped: $(QEMU) not found (apt-get install -y qemu-user)"
 endif

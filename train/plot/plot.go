@@ -28,11 +28,11 @@ func LearningCurves(path string, h *train.History) error {
 	if len(h.Epochs) == 0 {
 		return fmt.Errorf("learning curves: no epochs to plot")
 	}
-	loss, err := panel("Loss", h, "loss", "val_loss")
+	loss, err := panel("Loss", h, "loss", "val_loss", true)
 	if err != nil {
 		return err
 	}
-	acc, err := panel("Accuracy", h, h.Metric, "val_"+h.Metric)
+	acc, err := panel("Accuracy", h, h.Metric, "val_"+h.Metric, false)
 	if err != nil {
 		return err
 	}
@@ -48,13 +48,14 @@ func LearningCurves(path string, h *train.History) error {
 	})
 }
 
-// panel plots the training series key and, when validated, its val_ twin.
-func panel(title string, h *train.History, key, valKey string) (*plot.Plot, error) {
+// panel plots the training series key and, when validated, its val_ twin,
+// with the legend in the top or bottom right corner (away from the curves).
+func panel(title string, h *train.History, key, valKey string, legendTop bool) (*plot.Plot, error) {
 	p := plot.New()
 	p.Title.Text = title
 	p.X.Label.Text = "epoch"
 	p.Y.Label.Text = key
-	p.Legend.Top = true
+	p.Legend.Top = legendTop
 	p.Add(plotter.NewGrid())
 	keys, colors := []string{key}, []color.Color{trainColor}
 	if h.Epochs[0].HasValidation() {

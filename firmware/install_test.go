@@ -286,3 +286,15 @@ func TestStatusReportsDamage(t *testing.T) {
 	require.Len(t, st.Releases, 1)
 	require.True(t, strings.HasPrefix(st.Releases[0].Error, "manifest:"), st.Releases[0].Error)
 }
+
+// A root given relative to the working directory (as `--root device-root`)
+// must still find the new release's binary for the self-check.
+func TestInstallRelativeRoot(t *testing.T) {
+	dir := t.TempDir()
+	bundle := newFake("1.0.0").write(t, dir)
+	t.Chdir(dir)
+	res, err := install(t, "root", bundle, nil)
+	require.NoError(t, err)
+	require.Equal(t, "passed", res.SelfCheck)
+	requireIntact(t, filepath.Join(dir, "root"), "1.0.0")
+}

@@ -16,6 +16,11 @@ func runSelfCheck(ctx context.Context, dir string, wrapper []string, timeout tim
 	if timeout <= 0 {
 		timeout = 5 * time.Minute
 	}
+	// The command runs inside dir, so its paths must not be relative.
+	dir, err := filepath.Abs(dir)
+	if err != nil {
+		return "", err
+	}
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	args := append(append([]string(nil), wrapper...),

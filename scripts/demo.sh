@@ -18,7 +18,7 @@ $E summary --arch seed-tutorial --image-size 32
 
 step "training seed-tutorial at 32x32"
 $E train --data "$OUT/data/train" --valid "$OUT/data/valid" --arch seed-tutorial --image-size 32 \
-    --epochs 6 --batch-size 32 --seed 1 -o "$OUT/model.ecnn"
+    --epochs 12 --batch-size 32 --seed 1 -o "$OUT/model.ecnn"
 
 step "evaluating the float model"
 $E eval --model "$OUT/model.ecnn" --data "$OUT/data/valid"

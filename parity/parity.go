@@ -85,15 +85,17 @@ func Compare(float, q *model.Model, ds *dataset.Dataset, opt Options) (*Result, 
 		}
 	}
 	n := float64(ds.Len())
+	var allF, allQ int
 	for c, name := range ds.ClassNames {
-		res.FloatAccuracy += float64(hitsF[c]) / n
-		res.Int8Accuracy += float64(hitsQ[c]) / n
+		allF += hitsF[c]
+		allQ += hitsQ[c]
 		cr := ClassRecall{Name: name, Images: counts[c]}
 		if counts[c] > 0 {
 			cr.FloatRecall, cr.Int8Recall = float64(hitsF[c])/float64(counts[c]), float64(hitsQ[c])/float64(counts[c])
 		}
 		res.Classes = append(res.Classes, cr)
 	}
+	res.FloatAccuracy, res.Int8Accuracy = float64(allF)/n, float64(allQ)/n
 	res.Agreement = 1 - float64(res.Disagreements)/n
 	res.MeanAbsDiff = sumDiff / (n * float64(k))
 	if opt.LayerImages > 0 {

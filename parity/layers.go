@@ -13,9 +13,13 @@ import (
 	"github.com/edgecnn/edgecnn/train"
 )
 
-// StandOutDB is how far (dB) below the median layer SQNR a layer's SQNR
-// must fall for its error to stand out.
-const StandOutDB = 6
+// A layer's error stands out when its SQNR is StandOutDB below the median
+// of the layers and below StandOutMaxDB: an error under 0.1% of the signal's
+// power (30 dB) never stands out, however clean the other layers are.
+const (
+	StandOutDB    = 6
+	StandOutMaxDB = 30
+)
 
 // LayerError compares one layer's activations in the quantised model with
 // the float model's (for a folded layer, the float output it replaces; for
@@ -140,7 +144,7 @@ func (s *errorSums) cosine() float64 {
 	return s.fq / math.Sqrt(s.ff*s.qq)
 }
 
-// markStandouts flags layers whose SQNR is StandOutDB below the median.
+// markStandouts flags the layers whose error stands out.
 func markStandouts(layers []LayerError) {
 	if len(layers) == 0 {
 		return
@@ -152,7 +156,7 @@ func markStandouts(layers []LayerError) {
 	sort.Float64s(v)
 	median := v[len(v)/2]
 	for i := range layers {
-		layers[i].StandsOut = layers[i].SQNR < median-StandOutDB
+		layers[i].StandsOut = layers[i].SQNR < median-StandOutDB && layers[i].SQNR < StandOutMaxDB
 	}
 }
 

@@ -148,3 +148,14 @@ func TestCompareRefusesUnrelatedModels(t *testing.T) {
 	_, err = Compare(m, q, &small, Options{})
 	require.ErrorContains(t, err, "images are 4x4, the models take 8x8")
 }
+
+func TestStandouts(t *testing.T) {
+	layers := []LayerError{{Name: "a", SQNR: 40}, {Name: "b", SQNR: 41}, {Name: "c", SQNR: 12}, {Name: "d", SQNR: 39}}
+	markStandouts(layers)
+	require.Equal(t, []bool{false, false, true, false}, []bool{layers[0].StandsOut, layers[1].StandsOut, layers[2].StandsOut, layers[3].StandsOut})
+	require.Equal(t, []string{"c", "d"}, []string{Worst(layers, 2)[0].Name, Worst(layers, 2)[1].Name})
+
+	clean := []LayerError{{Name: "a", SQNR: 70}, {Name: "b", SQNR: 71}, {Name: "head", SQNR: 60}}
+	markStandouts(clean)
+	require.False(t, clean[2].StandsOut, "60 dB is far below the median but not an error worth naming")
+}

@@ -143,7 +143,7 @@ func printLayerErrors(w io.Writer, layers []parity.LayerError) {
 	}
 	tw.Flush()
 	if len(out) > 0 {
-		fmt.Fprintf(w, "layers whose error stands out (%d dB below the median SQNR): %v\n", parity.StandOutDB, out)
+		fmt.Fprintf(w, "layers whose error stands out (SQNR under %d dB and %d dB below the median): %v\n", parity.StandOutMaxDB, parity.StandOutDB, out)
 	}
 }
 

@@ -103,6 +103,19 @@ func TestFromDirectoryCorruptFile(t *testing.T) {
 	require.ErrorContains(t, err, "cannot decode")
 }
 
+func TestFromDirectoryFollowsLinkedClassFolders(t *testing.T) {
+	photos := twoClassDir(t, 2)
+	dir := t.TempDir()
+	for _, class := range []string{"a", "b"} {
+		require.NoError(t, os.Symlink(filepath.Join(photos, class), filepath.Join(dir, class)))
+	}
+	d, err := FromDirectory(dir, Options{Height: 4, Width: 6, Strict: true})
+	require.NoError(t, err)
+	require.Equal(t, []string{"a", "b"}, d.ClassNames)
+	require.Equal(t, []string{filepath.Join(dir, "a", "aa.png"), filepath.Join(dir, "a", "ab.png"),
+		filepath.Join(dir, "b", "aa.png"), filepath.Join(dir, "b", "ab.png")}, d.Files)
+}
+
 func TestFromDirectoryErrors(t *testing.T) {
 	opt := Options{Height: 4, Width: 4, Warn: func(string) {}}
 	missing := filepath.Join(t.TempDir(), "nope")

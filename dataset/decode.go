@@ -1,19 +1,12 @@
 package dataset
 
 import (
-	"errors"
 	"fmt"
-	"image"
-	_ "image/gif" // register decoders for image.Decode
-	_ "image/jpeg"
-	_ "image/png"
-	"os"
 	"runtime"
 	"sync"
 	"sync/atomic"
 
-	_ "golang.org/x/image/bmp"
-
+	"github.com/edgecnn/edgecnn/internal/imagefile"
 	"github.com/edgecnn/edgecnn/preprocess"
 )
 
@@ -68,22 +61,11 @@ func (d *Dataset) decode(files []string, labels []int32, opt Options) error {
 // loadImage decodes file and resizes it into dst, reusing scratch (grown as
 // needed and returned) for the full-size RGB copy.
 func loadImage(dst []byte, w, h int, file, method string, scratch []byte) ([]byte, error) {
-	f, err := os.Open(file)
+	img, err := imagefile.Decode(file)
 	if err != nil {
 		return scratch, err
 	}
-	defer f.Close()
-	img, _, err := image.Decode(f)
-	if err != nil {
-		if errors.Is(err, image.ErrFormat) {
-			err = errors.New("not a JPEG, PNG, GIF or BMP image")
-		}
-		return scratch, fmt.Errorf("%s: cannot decode: %w", file, err)
-	}
 	b := img.Bounds()
-	if b.Empty() {
-		return scratch, fmt.Errorf("%s: empty image", file)
-	}
 	if need := b.Dx() * b.Dy() * 3; cap(scratch) < need {
 		scratch = make([]byte, need)
 	}

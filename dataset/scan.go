@@ -8,11 +8,9 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
-)
 
-// imageExtensions are the file types Keras's image_dataset_from_directory
-// reads; other files (notes, .DS_Store) are ignored, as Keras ignores them.
-var imageExtensions = map[string]bool{".jpg": true, ".jpeg": true, ".png": true, ".gif": true, ".bmp": true}
+	"github.com/edgecnn/edgecnn/internal/imagefile"
+)
 
 // scan lists the class subfolders of dir (sorted) and their image files
 // (sorted, searched recursively), concatenated class by class.
@@ -60,23 +58,13 @@ func isDir(dir string, e fs.DirEntry) bool {
 
 // listImages returns the image files under classDir in sorted order.
 func listImages(classDir string) ([]string, error) {
-	var images []string
-	err := filepath.WalkDir(classDir, func(path string, e fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		if !e.IsDir() && imageExtensions[strings.ToLower(filepath.Ext(path))] {
-			images = append(images, path)
-		}
-		return nil
-	})
+	images, err := imagefile.List(classDir)
 	if err != nil {
 		return nil, fmt.Errorf("dataset: %w", err)
 	}
 	if len(images) == 0 {
-		return nil, fmt.Errorf("dataset: class folder %s has no images (.jpg, .jpeg, .png, .gif, .bmp)", classDir)
+		return nil, fmt.Errorf("dataset: class folder %s has no images (%s)", classDir, strings.Join(imagefile.Extensions, ", "))
 	}
-	sort.Strings(images)
 	return images, nil
 }
 

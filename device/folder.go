@@ -1,21 +1,12 @@
 package device
 
 import (
-	"bytes"
 	"fmt"
-	"image"
-	_ "image/gif" // decoders for folder images, as edgecnn infer reads them
-	_ "image/jpeg"
-	_ "image/png"
 	"io"
-	"io/fs"
-	"os"
-	"path/filepath"
-	"strings"
 	"sync/atomic"
 	"time"
 
-	_ "golang.org/x/image/bmp"
+	"github.com/edgecnn/edgecnn/internal/imagefile"
 )
 
 // folderCamera reads the images of a folder tree in sorted path order.
@@ -23,28 +14,14 @@ type folderCamera struct {
 	dir   string
 	files []string
 	next  int
-	buf   []byte
-	rd    bytes.Reader
 	// closed is set by Close, which may run while Read is in progress.
 	closed atomic.Bool
 }
 
-// imageExts are the file extensions a folder source reads.
-var imageExts = map[string]bool{".jpg": true, ".jpeg": true, ".png": true, ".gif": true, ".bmp": true}
-
 // OpenFolder opens a folder of JPEG, PNG, GIF and BMP images (subfolders included) as
 // a bounded camera that returns them in sorted path order, then io.EOF.
 func OpenFolder(dir string) (Camera, error) {
-	var files []string
-	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		if !d.IsDir() && imageExts[strings.ToLower(filepath.Ext(path))] {
-			files = append(files, path)
-		}
-		return nil
-	})
+	files, err := imagefile.List(dir)
 	if err != nil {
 		return nil, fmt.Errorf("camera folder %s: %w", dir, err)
 	}
@@ -69,36 +46,12 @@ func (c *folderCamera) Read(f *Frame) error {
 	}
 	path := c.files[c.next]
 	c.next++
-	if err := c.load(path); err != nil {
-		return fmt.Errorf("camera folder: %s: %w", path, err)
-	}
-	c.rd.Reset(c.buf)
-	img, _, err := image.Decode(&c.rd)
+	img, err := imagefile.Decode(path)
 	if err != nil {
-		return fmt.Errorf("camera folder: %s: %w", path, err)
+		return fmt.Errorf("camera folder: %w", err)
 	}
 	imageToFrame(f, img)
 	f.File = path
 	f.Time = time.Now()
 	return nil
-}
-
-// load reads a whole file into the reused buffer.
-func (c *folderCamera) load(path string) error {
-	fh, err := os.Open(path)
-	if err != nil {
-		return err
-	}
-	defer fh.Close()
-	st, err := fh.Stat()
-	if err != nil {
-		return err
-	}
-	n := int(st.Size())
-	if cap(c.buf) < n {
-		c.buf = make([]byte, n)
-	}
-	c.buf = c.buf[:n]
-	_, err = io.ReadFull(fh, c.buf)
-	return err
 }

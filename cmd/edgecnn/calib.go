@@ -48,12 +48,6 @@ func (c *calibFlags) calibrate(m *model.Model, dir string, stderr io.Writer) (*c
 	return t, ds, err
 }
 
-// datasetForModel loads the images of dir at m's input size with m's
-// interpolation, so they are prepared exactly as the model expects.
-func datasetForModel(dir string, m *model.Model) (*dataset.Dataset, error) {
-	return dataset.FromDirectory(dir, dataset.Options{Height: m.Input.Height, Width: m.Input.Width, Interpolation: m.Input.Interpolation})
-}
-
 func newCalibCmd() *cobra.Command {
 	var (
 		cf             calibFlags

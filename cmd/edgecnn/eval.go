@@ -6,9 +6,6 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
-
-	"github.com/edgecnn/edgecnn/model"
-	"github.com/edgecnn/edgecnn/train"
 )
 
 // evalReport is what "edgecnn eval --json" prints.
@@ -40,11 +37,7 @@ class, columns: predicted) and each class's precision and recall.`,
   edgecnn eval --model model.ecnn --data car-truck/valid --json`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			m, err := model.Load(modelPath)
-			if err != nil {
-				return err
-			}
-			net, err := train.FromModel(m)
+			m, net, err := loadFloatNet(modelPath)
 			if err != nil {
 				return err
 			}

@@ -3,21 +3,13 @@ package main
 import (
 	"errors"
 	"fmt"
-	"image"
-	_ "image/gif" // register decoders for image.Decode
-	_ "image/jpeg"
-	_ "image/png"
 	"io"
-	"io/fs"
 	"os"
-	"path/filepath"
-	"strings"
-
-	_ "golang.org/x/image/bmp"
 
 	"github.com/spf13/cobra"
 
 	"github.com/edgecnn/edgecnn/infer"
+	"github.com/edgecnn/edgecnn/internal/imagefile"
 )
 
 // inferLine is one image's result as "edgecnn infer --json" prints it.
@@ -27,10 +19,6 @@ type inferLine struct {
 	Probability   float32            `json:"probability"`
 	Probabilities map[string]float32 `json:"probabilities"`
 }
-
-// inferImageExts are the files a folder argument contributes (as Keras's
-// image_dataset_from_directory takes them).
-var inferImageExts = map[string]bool{".jpg": true, ".jpeg": true, ".png": true, ".gif": true, ".bmp": true}
 
 func init() { rootCmd.AddCommand(newInferCmd()) }
 
@@ -85,18 +73,11 @@ func inferFiles(args []string) ([]string, error) {
 			files = append(files, arg)
 			continue
 		}
-		err = filepath.WalkDir(arg, func(p string, d fs.DirEntry, err error) error {
-			if err != nil {
-				return err
-			}
-			if !d.IsDir() && inferImageExts[strings.ToLower(filepath.Ext(p))] {
-				files = append(files, p)
-			}
-			return nil
-		})
+		images, err := imagefile.List(arg)
 		if err != nil {
 			return nil, err
 		}
+		files = append(files, images...)
 	}
 	return files, nil
 }
@@ -139,17 +120,9 @@ func classifyFiles(rt *infer.Runtime, files []string, asJSON bool, out, errw io.
 
 // classifyFile decodes one image and classifies it; errors name the file.
 func classifyFile(rt *infer.Runtime, path string) (infer.Result, error) {
-	f, err := os.Open(path)
+	img, err := imagefile.Decode(path)
 	if err != nil {
 		return infer.Result{}, err
-	}
-	defer f.Close()
-	img, _, err := image.Decode(f)
-	if err != nil {
-		if errors.Is(err, image.ErrFormat) {
-			err = errors.New("not a JPEG, PNG, GIF or BMP image")
-		}
-		return infer.Result{}, fmt.Errorf("%s: cannot decode: %w", path, err)
 	}
 	res, err := rt.ClassifyImage(img)
 	if err != nil {

@@ -1,13 +1,11 @@
 package main
 
 import (
-	"errors"
 	"fmt"
-	"image"
-	"os"
 
 	"github.com/spf13/cobra"
 
+	"github.com/edgecnn/edgecnn/internal/imagefile"
 	"github.com/edgecnn/edgecnn/model"
 	"github.com/edgecnn/edgecnn/preprocess"
 	"github.com/edgecnn/edgecnn/train"
@@ -37,11 +35,7 @@ same through the device runtime, for int8 models too.)`,
   edgecnn predict --model model.ecnn photos/ --json`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			m, err := model.Load(modelPath)
-			if err != nil {
-				return err
-			}
-			net, err := train.FromModel(m)
+			m, net, err := loadFloatNet(modelPath)
 			if err != nil {
 				return err
 			}
@@ -80,22 +74,11 @@ same through the device runtime, for int8 models too.)`,
 // predictFile decodes, resizes and scales one image as training did, and
 // classifies it.
 func predictFile(net *train.Sequential, m *model.Model, path string) (*prediction, error) {
-	f, err := os.Open(path)
+	img, err := imagefile.Decode(path)
 	if err != nil {
 		return nil, err
 	}
-	defer f.Close()
-	img, _, err := image.Decode(f)
-	if err != nil {
-		if errors.Is(err, image.ErrFormat) {
-			err = errors.New("not a JPEG, PNG, GIF or BMP image")
-		}
-		return nil, fmt.Errorf("%s: cannot decode: %w", path, err)
-	}
 	b := img.Bounds()
-	if b.Empty() {
-		return nil, fmt.Errorf("%s: empty image", path)
-	}
 	w, h := m.Input.Width, m.Input.Height
 	rgb := make([]byte, w*h*3)
 	preprocess.ResizeImage(rgb, w, h, img, m.Input.Interpolation, nil, make([]byte, b.Dx()*b.Dy()*3))

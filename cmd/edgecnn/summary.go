@@ -3,7 +3,6 @@ package main
 import (
 	"github.com/spf13/cobra"
 
-	"github.com/edgecnn/edgecnn/model"
 	"github.com/edgecnn/edgecnn/train"
 )
 
@@ -27,10 +26,7 @@ func newSummaryCmd() *cobra.Command {
 				err error
 			)
 			if modelPath != "" {
-				var m *model.Model
-				if m, err = model.Load(modelPath); err == nil {
-					net, err = train.FromModel(m)
-				}
+				_, net, err = loadFloatNet(modelPath)
 			} else {
 				net, err = nf.build(classes)
 			}

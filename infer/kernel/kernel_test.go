@@ -107,7 +107,8 @@ type gemmCase struct {
 }
 
 func gemmCases() []gemmCase {
-	cs := []gemmCase{{1, 1, 1, false}, {1, 6, 32768, false}, {1, 1, 6, false}, {3, 300, 40, false}, {5, 260, 17, true}}
+	cs := []gemmCase{{1, 1, 1, false}, {1, 6, 32768, false}, {1, 1, 6, false}, {3, 300, 40, false}, {5, 260, 17, true},
+		{67, 7, 33, false}, {130, 5, 3, true}} // more rows than one buffer of a partial channel block
 	for m := 1; m <= 9; m += 2 {
 		for _, n := range []int{1, 3, 4, 5, 8, 13} {
 			for _, k := range []int{1, 15, 16, 17, 75, 100} {
@@ -189,6 +190,61 @@ func TestImplementationsGEMM(t *testing.T) {
 				}
 				impl.gemm(got, ldc, a, lda, c.m, c.n, c.k, packed, rq)
 				require.Equal(t, want, got, "%+v", c)
+			}
+		})
+	}
+}
+
+// requantEdgeChannels returns, for a shift, channels whose bias puts
+// x + bias (x a small row value) next to the rounding ties of MulQ, at the
+// int32 limits, or anywhere, with multipliers 0.5, almost 1, random, 0 and
+// -2^31 (outside Requant's range, but it reaches the reference's saturation).
+func requantEdgeChannels(r *rand.Rand, shift int32) (bias, mult []int32) {
+	right := max(-shift, 0)
+	var bases []int64
+	for _, odd := range []int64{1, 3, 1<<20 + 1} {
+		for _, sign := range []int64{1, -1} {
+			// Ties of the right shift after a multiplier of 0.5 (x halved)
+			// and of almost 1 (x kept).
+			bases = append(bases, sign*odd<<right, sign*odd<<right/2)
+		}
+	}
+	bases = append(bases, 0, math.MinInt32, math.MaxInt32, math.MinInt32+128, math.MaxInt32-128, int64(int32(r.Uint32())))
+	for _, m := range []int32{1 << 30, math.MaxInt32, int32(1<<30 + r.Int63n(1<<30)), 0, math.MinInt32} {
+		for _, b := range bases {
+			bias, mult = append(bias, int32(b)), append(mult, m)
+		}
+	}
+	return bias, mult
+}
+
+func TestImplementationsRequantEdges(t *testing.T) {
+	// k = 1 and weights 1: row i's accumulator is xs[i] + Bias[j].
+	xs := []int8{-128, -5, -4, -3, -2, -1, 0, 1, 2, 3, 4, 5, 127}
+	m := len(xs)
+	lda := KStep
+	a := make([]int8, m*lda)
+	for i, x := range xs {
+		a[i*lda] = x
+	}
+	for _, impl := range implementations[1:] {
+		t.Run(impl.name, func(t *testing.T) {
+			r := rand.New(rand.NewSource(8))
+			for shift := int32(-31); shift <= 30; shift++ {
+				bias, mult := requantEdgeChannels(r, shift)
+				n := len(bias)
+				rq := &Requant{Bias: bias, Multiplier: mult, Shift: make([]int32, n), OutZero: int32(r.Intn(256) - 128), ActMin: -128, ActMax: 127}
+				for j := range rq.Shift {
+					rq.Shift[j] = shift
+				}
+				w := make([]int8, n)
+				fill(w, 1)
+				packed := make([]int8, PackedLen(n, 1))
+				Pack(packed, w, n, 1)
+				want, got := make([]int8, m*n), make([]int8, m*n)
+				gemmGeneric(want, n, a, lda, m, n, 1, packed, rq)
+				impl.gemm(got, n, a, lda, m, n, 1, packed, rq)
+				require.Equal(t, want, got, "shift %d", shift)
 			}
 		})
 	}

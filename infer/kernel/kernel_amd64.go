@@ -1,0 +1,150 @@
+//go:build amd64 && !purego
+
+package kernel
+
+import "golang.org/x/sys/cpu"
+
+// Implemented in kernel_amd64.s. All sizes are positive; kp is a multiple of
+// KStep; a holds rows rows of kp bytes, lda apart; w and p hold nblocks
+// whole channel blocks.
+
+//go:noescape
+func gemmTilesAVX2(out *int8, ldc int, a *int8, lda, rows int, w *int8, nblocks, kp int, p *avxBlockParams, q *avxOutParams)
+
+//go:noescape
+func maxPool2AVX2(out *int8, in *int8, ow, c, stride, w int)
+
+func init() {
+	if !cpu.X86.HasAVX2 {
+		return
+	}
+	avx2 := implementation{name: "avx2", gemm: gemmAVX2, conv: convAVX2, maxPool: maxPoolAVX2}
+	implementations = append(implementations, avx2)
+	active = avx2
+}
+
+// avxLanes is the number of int32 lanes of a ymm register: a 2-row tile
+// requantises row 0's 4 channels in lanes 0-3 and row 1's in lanes 4-7, so
+// every per-channel constant is stored twice.
+const avxLanes = 2 * ChannelBlock
+
+// avxBlockParams holds the requantisation constants of one block of
+// ChannelBlock output channels, each repeated for both rows of a tile, in
+// the order the assembly addresses them.
+type avxBlockParams struct {
+	bias, mult [avxLanes]int32
+	left       [avxLanes]int32 // max(Shift, 0)
+	right      [avxLanes]int32 // max(-Shift, 0)
+	mask, half [avxLanes]int32 // RoundingDivideByPOT's 2^right-1 and its half
+}
+
+// avxOutParams holds the output zero point and clamp in every lane.
+type avxOutParams struct {
+	zero, min, max [avxLanes]int32
+}
+
+// avxParamBlocks bounds the channel blocks prepared at once (on the stack).
+const avxParamBlocks = 32
+
+// avxTailRows is the number of rows of a partial channel block computed
+// into a stack buffer at once.
+const avxTailRows = 64
+
+func newAVXOutParams(rq *Requant) avxOutParams {
+	var q avxOutParams
+	for l := range avxLanes {
+		q.zero[l], q.min[l], q.max[l] = rq.OutZero, rq.ActMin, rq.ActMax
+	}
+	return q
+}
+
+// prepareAVXBlocks fills p with the constants of channels j0, j0+1, ... of
+// rq; lanes at or past n (a partial last block) get zeros.
+func prepareAVXBlocks(p []avxBlockParams, rq *Requant, j0, n int) {
+	for b := range p {
+		for l := range ChannelBlock {
+			j := j0 + b*ChannelBlock + l
+			var bias, mult, sh int32
+			if j < n {
+				bias, mult, sh = rq.Bias[j], rq.Multiplier[j], rq.Shift[j]
+			}
+			right := max(-sh, 0)
+			mask := int32(1)<<right - 1
+			for _, lane := range [2]int{l, l + ChannelBlock} {
+				p[b].bias[lane], p[b].mult[lane] = bias, mult
+				p[b].left[lane], p[b].right[lane] = max(sh, 0), right
+				p[b].mask[lane], p[b].half[lane] = mask, mask>>1
+			}
+		}
+	}
+}
+
+// gemmAVX2 runs the tile kernel on whole channel blocks straight into out
+// and on a partial last block through a stack buffer.
+func gemmAVX2(out []int8, ldc int, a []int8, lda, m, n, k int, packed []int8, rq *Requant) {
+	if m <= 0 || n <= 0 {
+		return
+	}
+	kp := PaddedK(k)
+	need := (m-1)*lda + kp
+	if cap(a) < need {
+		// The last row is not readable up to kp: only the reference may run.
+		gemmGeneric(out, ldc, a, lda, m, n, k, packed, rq)
+		return
+	}
+	a = a[:need]
+	_, _ = out[(m-1)*ldc+n-1], packed[PackedLen(n, k)-1]
+	_, _, _ = rq.Bias[n-1], rq.Multiplier[n-1], rq.Shift[n-1]
+	q := newAVXOutParams(rq)
+	var params [avxParamBlocks]avxBlockParams
+	for j0 := 0; j0 < n; j0 += avxParamBlocks * ChannelBlock {
+		blocks := min(avxParamBlocks, (n-j0+ChannelBlock-1)/ChannelBlock)
+		whole := min(blocks, (n-j0)/ChannelBlock)
+		prepareAVXBlocks(params[:blocks], rq, j0, n)
+		if whole > 0 {
+			gemmTilesAVX2(&out[j0], ldc, &a[0], lda, m, &packed[j0*kp], whole, kp, &params[0], &q)
+		}
+		if whole == blocks {
+			continue
+		}
+		j := j0 + whole*ChannelBlock
+		var tail [avxTailRows * ChannelBlock]int8
+		for i0 := 0; i0 < m; i0 += avxTailRows {
+			rows := min(avxTailRows, m-i0)
+			gemmTilesAVX2(&tail[0], ChannelBlock, &a[i0*lda], lda, rows, &packed[j*kp], 1, kp, &params[whole], &q)
+			for i := range rows {
+				copy(out[(i0+i)*ldc+j:(i0+i)*ldc+n], tail[i*ChannelBlock:])
+			}
+		}
+	}
+}
+
+// convAVX2 gathers each output row's patches with the reference im2col and
+// multiplies them with gemmAVX2.
+func convAVX2(out, in []int8, s *ConvShape, packed []int8, rq *Requant, scratch []int8, y0, y1 int) {
+	k, kp := s.K(), PaddedK(s.K())
+	for oy := y0; oy < y1; oy++ {
+		for ox := 0; ox < s.OW; ox++ {
+			Im2colPixel(scratch[ox*kp:(ox+1)*kp], in, s, oy, ox)
+		}
+		gemmAVX2(out[oy*s.OW*s.OC:], s.OC, scratch, kp, s.OW, s.OC, k, packed, rq)
+	}
+}
+
+// maxPoolAVX2 runs the assembly for 2x2 windows over at least 16 channels
+// and the reference otherwise.
+func maxPoolAVX2(out, in []int8, h, w, c, pool, stride, y0, y1 int) {
+	if pool != 2 || c < 16 {
+		maxPoolGeneric(out, in, h, w, c, pool, stride, y0, y1)
+		return
+	}
+	ow := (w-pool)/stride + 1
+	if y0 >= y1 || ow <= 0 {
+		return
+	}
+	_ = out[y1*ow*c-1]
+	_ = in[(((y1-1)*stride+1)*w+(ow-1)*stride+2)*c-1]
+	for oy := y0; oy < y1; oy++ {
+		maxPool2AVX2(&out[oy*ow*c], &in[oy*stride*w*c], ow, c, stride, w)
+	}
+}

@@ -1,0 +1,253 @@
+//go:build amd64 && !purego
+
+#include "textflag.h"
+
+// Offsets in avxBlockParams (8 int32 lanes per field) and avxOutParams.
+#define P_BIAS 0
+#define P_MULT 32
+#define P_LEFT 64
+#define P_RIGHT 96
+#define P_MASK 128
+#define P_HALF 160
+#define P_SIZE 192
+#define Q_ZERO 0
+#define Q_MIN 32
+#define Q_MAX 64
+
+// roundHalf<> is 2^30 in each 64-bit lane: the rounding term of
+// SaturatingRoundingDoublingHighMul.
+DATA roundHalf<>+0(SB)/8, $0x40000000
+DATA roundHalf<>+8(SB)/8, $0x40000000
+DATA roundHalf<>+16(SB)/8, $0x40000000
+DATA roundHalf<>+24(SB)/8, $0x40000000
+GLOBL roundHalf<>(SB), RODATA|NOPTR, $32
+
+// minInt32<> is -2^31 in each 32-bit lane: the one high-mul result that
+// overflowed (2^31) and must saturate to 2^31-1.
+DATA minInt32<>+0(SB)/8, $0x8000000080000000
+DATA minInt32<>+8(SB)/8, $0x8000000080000000
+DATA minInt32<>+16(SB)/8, $0x8000000080000000
+DATA minInt32<>+24(SB)/8, $0x8000000080000000
+GLOBL minInt32<>(SB), RODATA|NOPTR, $32
+
+// lowBytes<> gathers byte 0 of each 32-bit lane into the first 4 bytes of
+// its 128-bit half (VPSHUFB), truncating like int8(v).
+DATA lowBytes<>+0(SB)/8, $0x808080800c080400
+DATA lowBytes<>+8(SB)/8, $0x8080808080808080
+DATA lowBytes<>+16(SB)/8, $0x808080800c080400
+DATA lowBytes<>+24(SB)/8, $0x8080808080808080
+GLOBL lowBytes<>(SB), RODATA|NOPTR, $32
+
+// Register plan of the tile kernel. A KStep is 16 int8 of each A row and
+// 16 of each of the block's 4 weight channels (64 contiguous bytes), all
+// sign-extended to 16 int16 (VPMOVSXBW). VPMADDWD multiplies them and adds
+// pairs into 8 int32, which VPADDD accumulates: Y0-Y3 hold row 0 x
+// channels 0-3, Y4-Y7 row 1, Y8-Y11 the weights, Y12-Y13 the rows, Y14-Y15
+// the products.
+//
+// CX counts from -kp up to 0 in steps of 16: row 0 of A is read at
+// (SI)(CX*1) and row 1 at (BX)(CX*1), where SI and BX point at the rows'
+// ends; the weights are read at (DX)(CX*4), DX pointing at the block's end.
+
+#define MAC(w, a, t, acc) \
+	VPMADDWD w, a, t; \
+	VPADDD   t, acc, acc
+
+#define LOADW \
+	VPMOVSXBW (DX)(CX*4), Y8; \
+	VPMOVSXBW 16(DX)(CX*4), Y9; \
+	VPMOVSXBW 32(DX)(CX*4), Y10; \
+	VPMOVSXBW 48(DX)(CX*4), Y11
+
+// KSTEP2 is one KStep of a 2-row tile, KSTEP1 of a single row.
+#define KSTEP2 \
+	LOADW; \
+	VPMOVSXBW (SI)(CX*1), Y12; \
+	VPMOVSXBW (BX)(CX*1), Y13; \
+	MAC(Y8, Y12, Y14, Y0); MAC(Y9, Y12, Y15, Y1); MAC(Y10, Y12, Y14, Y2); MAC(Y11, Y12, Y15, Y3); \
+	MAC(Y8, Y13, Y14, Y4); MAC(Y9, Y13, Y15, Y5); MAC(Y10, Y13, Y14, Y6); MAC(Y11, Y13, Y15, Y7)
+
+#define KSTEP1 \
+	LOADW; \
+	VPMOVSXBW (SI)(CX*1), Y12; \
+	MAC(Y8, Y12, Y14, Y0); MAC(Y9, Y12, Y15, Y1); MAC(Y10, Y12, Y14, Y2); MAC(Y11, Y12, Y15, Y3)
+
+// REDUCEROW sums the 8 lanes of each of a0-a3 (one row, channels 0-3) per
+// 128-bit half: a0 gets channel j's half sums in lane j of each half.
+#define REDUCEROW(a0, a1, a2, a3) \
+	VPHADDD a1, a0, a0; \
+	VPHADDD a3, a2, a2; \
+	VPHADDD a2, a0, a0
+
+// REDUCE2 leaves the tile's sums in Y0: row 0's channels in lanes 0-3, row
+// 1's in lanes 4-7.
+#define REDUCE2 \
+	REDUCEROW(Y0, Y1, Y2, Y3); \
+	REDUCEROW(Y4, Y5, Y6, Y7); \
+	VPERM2I128 $0x20, Y4, Y0, Y1; \
+	VPERM2I128 $0x31, Y4, Y0, Y2; \
+	VPADDD     Y2, Y1, Y0
+
+// REDUCE1 leaves the row's sums in lanes 0-3 of Y0 (lanes 4-7 zero).
+#define REDUCE1 \
+	REDUCEROW(Y0, Y1, Y2, Y3); \
+	VEXTRACTI128 $1, Y0, X1; \
+	VPADDD       X1, X0, X0
+
+// REQUANT applies Requant to the 8 lanes of Y0 with the block constants at
+// R13 and the output constants at CX, using Y1-Y3, and leaves each lane's
+// low byte in the first 4 bytes of its 128-bit half:
+//   x = (acc + bias) << left                       (wrapping)
+//   x = floor((x*mult + 2^30) / 2^31)              (SaturatingRoundingDoublingHighMul)
+//   x = (x >> right) + (x&mask > half + (x < 0))   (RoundingDivideByPOT)
+//   int8(min(max(x + zero, min), max))
+// The high multiply takes the 64-bit products of the even lanes (VPMULDQ)
+// and of the odd lanes shifted down, and keeps bits 31-62 of each sum; its
+// only overflow, x = mult = -2^31, gives -2^31, which no other input does,
+// and saturates to 2^31-1.
+#define REQUANT \
+	VPADDD   P_BIAS(R13), Y0, Y0; \
+	VPSLLVD  P_LEFT(R13), Y0, Y0; \
+	VMOVDQU  P_MULT(R13), Y1; \
+	VPMULDQ  Y1, Y0, Y2; \
+	VPSRLQ   $32, Y0, Y3; \
+	VPSRLQ   $32, Y1, Y1; \
+	VPMULDQ  Y1, Y3, Y3; \
+	VPADDQ   roundHalf<>(SB), Y2, Y2; \
+	VPADDQ   roundHalf<>(SB), Y3, Y3; \
+	VPSRLQ   $31, Y2, Y2; \
+	VPSLLQ   $1, Y3, Y3; \
+	VPBLENDD $0xAA, Y3, Y2, Y0; \
+	VPCMPEQD minInt32<>(SB), Y0, Y1; \
+	VPXOR    Y1, Y0, Y0; \
+	VPAND    P_MASK(R13), Y0, Y1; \
+	VPSRAD   $31, Y0, Y2; \
+	VMOVDQU  P_HALF(R13), Y3; \
+	VPSUBD   Y2, Y3, Y3; \
+	VPCMPGTD Y3, Y1, Y1; \
+	VPSRAVD  P_RIGHT(R13), Y0, Y0; \
+	VPSUBD   Y1, Y0, Y0; \
+	VPADDD   Q_ZERO(CX), Y0, Y0; \
+	VPMAXSD  Q_MIN(CX), Y0, Y0; \
+	VPMINSD  Q_MAX(CX), Y0, Y0; \
+	VPSHUFB  lowBytes<>(SB), Y0, Y0
+
+#define ZERO4(a0, a1, a2, a3) \
+	VPXOR a0, a0, a0; \
+	VPXOR a1, a1, a1; \
+	VPXOR a2, a2, a2; \
+	VPXOR a3, a3, a3
+
+// func gemmTilesAVX2(out *int8, ldc int, a *int8, lda, rows int, w *int8, nblocks, kp int, p *avxBlockParams, q *avxOutParams)
+// For each of nblocks channel blocks, the rows of A two at a time (then a
+// last single row) against the block's 4 channels; 4 bytes per row and
+// block, ldc apart.
+TEXT ·gemmTilesAVX2(SB), NOSPLIT, $0-80
+	MOVQ out+0(FP), DI
+	MOVQ ldc+8(FP), R8
+	MOVQ lda+24(FP), R9
+	MOVQ w+40(FP), DX
+	MOVQ nblocks+48(FP), R11
+	MOVQ kp+56(FP), R12
+	MOVQ p+64(FP), R13
+	LEAQ (DX)(R12*4), DX // end of block 0's weights
+	NEGQ R12             // -kp
+
+block:
+	MOVQ a+16(FP), SI
+	SUBQ R12, SI         // end of row 0
+	MOVQ rows+32(FP), R10
+	MOVQ DI, AX          // output of the tile
+	CMPQ R10, $2
+	JLT  single
+
+pair:
+	LEAQ (SI)(R9*1), BX
+	MOVQ R12, CX
+	ZERO4(Y0, Y1, Y2, Y3)
+	ZERO4(Y4, Y5, Y6, Y7)
+
+kloop2:
+	KSTEP2
+	ADDQ $16, CX
+	JNZ  kloop2
+
+	REDUCE2
+	MOVQ q+72(FP), CX
+	REQUANT
+	VMOVD        X0, (AX)
+	VEXTRACTI128 $1, Y0, X1
+	VMOVD        X1, (AX)(R8*1)
+	LEAQ         (AX)(R8*2), AX
+	LEAQ         (SI)(R9*2), SI
+	SUBQ         $2, R10
+	CMPQ         R10, $2
+	JGE          pair
+	TESTQ        R10, R10
+	JZ           next
+
+single:
+	MOVQ R12, CX
+	ZERO4(Y0, Y1, Y2, Y3)
+
+kloop1:
+	KSTEP1
+	ADDQ $16, CX
+	JNZ  kloop1
+
+	REDUCE1
+	MOVQ  q+72(FP), CX
+	REQUANT
+	VMOVD X0, (AX)
+
+next:
+	ADDQ $4, DI
+	MOVQ R12, CX
+	SHLQ $2, CX
+	SUBQ CX, DX          // end of the next block's weights
+	ADDQ $P_SIZE, R13
+	DECQ R11
+	JNZ  block
+	VZEROUPPER
+	RET
+
+// func maxPool2AVX2(out *int8, in *int8, ow, c, stride, w int)
+// One output row of a 2x2 MaxPool; in points at the first of its two input
+// rows (w pixels of c >= 16 channels). Channels go 16 at a time; when c is
+// not a multiple of 16 the last block overlaps the one before it.
+TEXT ·maxPool2AVX2(SB), NOSPLIT, $0-48
+	MOVQ  out+0(FP), DI
+	MOVQ  in+8(FP), SI
+	MOVQ  ow+16(FP), DX
+	MOVQ  c+24(FP), CX
+	MOVQ  stride+32(FP), R8
+	MOVQ  w+40(FP), R9
+	IMULQ CX, R8            // bytes between pixels
+	IMULQ CX, R9            // bytes between rows
+	LEAQ  -16(CX), R10      // offset of the last channel block
+	LEAQ  (SI)(CX*1), BX    // pixel (0, 1)
+	LEAQ  (SI)(R9*1), R11   // pixel (1, 0)
+	LEAQ  (R11)(CX*1), R12  // pixel (1, 1)
+
+pixel:
+	XORQ AX, AX
+
+chans:
+	CMPQ    AX, R10
+	CMOVQGT R10, AX
+	VMOVDQU (SI)(AX*1), X0
+	VPMAXSB (BX)(AX*1), X0, X0
+	VPMAXSB (R11)(AX*1), X0, X0
+	VPMAXSB (R12)(AX*1), X0, X0
+	VMOVDQU X0, (DI)(AX*1)
+	ADDQ    $16, AX
+	CMPQ    AX, CX
+	JLT     chans
+	ADDQ    CX, DI
+	ADDQ    R8, SI
+	ADDQ    R8, BX
+	ADDQ    R8, R11
+	ADDQ    R8, R12
+	DECQ    DX
+	JNZ     pixel
+	RET

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -12,14 +11,11 @@ import (
 
 func TestGenDataCommand(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "data")
-	cmd := newGenDataCmd()
-	var out bytes.Buffer
-	cmd.SetOut(&out)
-	cmd.SetArgs([]string{"-o", dir, "--train", "3", "--valid", "2", "--size", "16", "--seed", "5", "--json"})
-	require.NoError(t, cmd.Execute())
+	out, _, err := runCmd(t, newGenDataCmd(), "-o", dir, "--train", "3", "--valid", "2", "--size", "16", "--seed", "5", "--json")
+	require.NoError(t, err)
 
 	var r genDataReport
-	require.NoError(t, json.Unmarshal(out.Bytes(), &r))
+	require.NoError(t, json.Unmarshal([]byte(out), &r))
 	require.Equal(t, 10, r.Images)
 	require.Equal(t, []string{"Car", "Truck"}, r.Classes)
 	for split, n := range map[string]int{"train": 3, "valid": 2} {
@@ -37,10 +33,7 @@ func TestGenDataCommandErrors(t *testing.T) {
 		{"-o", t.TempDir(), "--size", "2"},
 		{"-o", t.TempDir(), "--valid", "0"},
 	} {
-		cmd := newGenDataCmd()
-		cmd.SetOut(&bytes.Buffer{})
-		cmd.SetErr(&bytes.Buffer{})
-		cmd.SetArgs(args)
-		require.Error(t, cmd.Execute(), "%v", args)
+		_, _, err := runCmd(t, newGenDataCmd(), args...)
+		require.Error(t, err, "%v", args)
 	}
 }

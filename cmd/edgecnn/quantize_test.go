@@ -1,13 +1,11 @@
 package main
 
 import (
-	"bytes"
 	"encoding/json"
 	"os"
 	"path/filepath"
 	"testing"
 
-	"github.com/spf13/cobra"
 	"github.com/stretchr/testify/require"
 
 	"github.com/edgecnn/edgecnn/calib"
@@ -39,20 +37,10 @@ func saveUntrained(t *testing.T, path string, seed int64) {
 	require.NoError(t, model.Save(path, m))
 }
 
-// execute runs a fresh command with args and returns its stdout.
-func execute(t *testing.T, cmd *cobra.Command, args ...string) (string, error) {
-	var out, errOut bytes.Buffer
-	cmd.SetOut(&out)
-	cmd.SetErr(&errOut)
-	cmd.SetArgs(args)
-	err := cmd.Execute()
-	return out.String(), err
-}
-
 func TestCalibQuantizeParityCommands(t *testing.T) {
 	f := newQuantFixture(t)
 	table := filepath.Join(f.dir, "calib.table")
-	out, err := execute(t, newCalibCmd(), "--model", f.model, "--data", f.train, "--samples", "40", "--method", "percentile", "--percentile", "99.9", "-o", table, "--json")
+	out, _, err := runCmd(t, newCalibCmd(), "--model", f.model, "--data", f.train, "--samples", "40", "--method", "percentile", "--percentile", "99.9", "-o", table, "--json")
 	require.NoError(t, err)
 	var tab calib.Table
 	require.NoError(t, json.Unmarshal([]byte(out), &tab))
@@ -64,7 +52,7 @@ func TestCalibQuantizeParityCommands(t *testing.T) {
 
 	q8 := filepath.Join(f.dir, "model.q8.ecnn")
 	loose := []string{"--max-drop", "100", "--min-agreement", "0"}
-	out, err = execute(t, newQuantizeCmd(), append([]string{"--model", f.model, "--calib", table, "--data", f.train, "--valid", f.valid, "-o", q8, "--json"}, loose...)...)
+	out, _, err = runCmd(t, newQuantizeCmd(), append([]string{"--model", f.model, "--calib", table, "--data", f.train, "--valid", f.valid, "-o", q8, "--json"}, loose...)...)
 	require.NoError(t, err)
 	var rep quantizeReport
 	require.NoError(t, json.Unmarshal([]byte(out), &rep))
@@ -83,7 +71,7 @@ func TestCalibQuantizeParityCommands(t *testing.T) {
 	require.NoError(t, rt.SelfCheck(), "the stored probes match the runtime")
 	rt.Close()
 
-	out, err = execute(t, newParityCmd(), append([]string{"--float", f.model, "--int8", q8, "--data", f.valid, "--json"}, loose...)...)
+	out, _, err = runCmd(t, newParityCmd(), append([]string{"--float", f.model, "--int8", q8, "--data", f.valid, "--json"}, loose...)...)
 	require.NoError(t, err)
 	var keys map[string]any
 	require.NoError(t, json.Unmarshal([]byte(out), &keys))
@@ -92,7 +80,7 @@ func TestCalibQuantizeParityCommands(t *testing.T) {
 	}
 	require.Equal(t, true, keys["passed"])
 
-	out, err = execute(t, newParityCmd(), append([]string{"--float", f.model, "--int8", q8, "--data", f.valid}, loose...)...)
+	out, _, err = runCmd(t, newParityCmd(), append([]string{"--float", f.model, "--int8", q8, "--data", f.valid}, loose...)...)
 	require.NoError(t, err)
 	for _, s := range []string{"top-1 agreement", "Truck", "SQNR dB", "conv2d_2"} {
 		require.Contains(t, out, s)
@@ -105,18 +93,18 @@ func TestParityBudgetExitCode(t *testing.T) {
 	f := newQuantFixture(t)
 	q8 := filepath.Join(f.dir, "model.q8.ecnn")
 	impossible := []string{"--min-agreement", "1.01"}
-	_, err := execute(t, newQuantizeCmd(), append([]string{"--model", f.model, "--data", f.train, "--valid", f.valid, "--method", "minmax", "-o", q8}, impossible...)...)
+	_, _, err := runCmd(t, newQuantizeCmd(), append([]string{"--model", f.model, "--data", f.train, "--valid", f.valid, "--method", "minmax", "-o", q8}, impossible...)...)
 	require.Error(t, err)
 	require.Equal(t, budgetExitCode, exitCode(err))
 	require.ErrorContains(t, err, "not written")
 	require.ErrorContains(t, err, "worst layers:")
 	require.NoFileExists(t, q8)
 
-	_, err = execute(t, newQuantizeCmd(), append([]string{"--model", f.model, "--data", f.train, "--valid", f.valid, "--method", "minmax", "-o", q8, "--force"}, impossible...)...)
+	_, _, err = runCmd(t, newQuantizeCmd(), append([]string{"--model", f.model, "--data", f.train, "--valid", f.valid, "--method", "minmax", "-o", q8, "--force"}, impossible...)...)
 	require.NoError(t, err)
 	require.FileExists(t, q8)
 
-	out, err := execute(t, newParityCmd(), append([]string{"--float", f.model, "--int8", q8, "--data", f.valid}, impossible...)...)
+	out, _, err := runCmd(t, newParityCmd(), append([]string{"--float", f.model, "--int8", q8, "--data", f.valid}, impossible...)...)
 	require.Error(t, err)
 	require.Equal(t, budgetExitCode, exitCode(err))
 	require.Contains(t, out, "parity on", "the report is printed before the verdict")
@@ -125,19 +113,19 @@ func TestParityBudgetExitCode(t *testing.T) {
 func TestQuantizeCommandErrors(t *testing.T) {
 	f := newQuantFixture(t)
 	table := filepath.Join(f.dir, "calib.table")
-	_, err := execute(t, newCalibCmd(), "--model", f.model, "--data", f.train, "--method", "minmax", "-o", table)
+	_, _, err := runCmd(t, newCalibCmd(), "--model", f.model, "--data", f.train, "--method", "minmax", "-o", table)
 	require.NoError(t, err)
 
 	other := filepath.Join(f.dir, "other.ecnn")
 	saveUntrained(t, other, 2)
 	out := filepath.Join(f.dir, "q.ecnn")
-	_, err = execute(t, newQuantizeCmd(), "--model", other, "--calib", table, "-o", out)
+	_, _, err = runCmd(t, newQuantizeCmd(), "--model", other, "--calib", table, "-o", out)
 	require.ErrorContains(t, err, "calibration table was made for model")
-	_, err = execute(t, newQuantizeCmd(), "--model", f.model, "-o", out)
+	_, _, err = runCmd(t, newQuantizeCmd(), "--model", f.model, "-o", out)
 	require.ErrorContains(t, err, "needs --calib TABLE or --data DIR")
-	_, err = execute(t, newQuantizeCmd(), "--model", f.model, "--calib", table, "--dtype", "int4", "-o", out)
+	_, _, err = runCmd(t, newQuantizeCmd(), "--model", f.model, "--calib", table, "--dtype", "int4", "-o", out)
 	require.ErrorContains(t, err, `--dtype "int4"`)
-	_, err = execute(t, newCalibCmd(), "--model", f.model, "--data", f.train, "--method", "kmeans", "-o", table)
+	_, _, err = runCmd(t, newCalibCmd(), "--model", f.model, "--data", f.train, "--method", "kmeans", "-o", table)
 	require.ErrorContains(t, err, `unknown calibration method "kmeans"`)
 	require.NoFileExists(t, out)
 }
@@ -145,7 +133,7 @@ func TestQuantizeCommandErrors(t *testing.T) {
 func TestQuantizeFloat16Command(t *testing.T) {
 	f := newQuantFixture(t)
 	f16 := filepath.Join(f.dir, "model.f16.ecnn")
-	_, err := execute(t, newQuantizeCmd(), "--model", f.model, "--dtype", "float16", "--valid", f.valid, "-o", f16)
+	_, _, err := runCmd(t, newQuantizeCmd(), "--model", f.model, "--dtype", "float16", "--valid", f.valid, "-o", f16)
 	require.NoError(t, err)
 	m, err := model.Load(f16)
 	require.NoError(t, err)

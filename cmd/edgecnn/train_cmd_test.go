@@ -1,30 +1,17 @@
 package main
 
 import (
-	"bytes"
 	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
-	"github.com/spf13/cobra"
 	"github.com/stretchr/testify/require"
 
 	"github.com/edgecnn/edgecnn/model"
 	"github.com/edgecnn/edgecnn/synth"
 )
-
-// runCmd runs a fresh command with args and returns stdout and stderr.
-func runCmd(t *testing.T, cmd *cobra.Command, args ...string) (string, string, error) {
-	t.Helper()
-	var out, errw bytes.Buffer
-	cmd.SetOut(&out)
-	cmd.SetErr(&errw)
-	cmd.SetArgs(args)
-	err := cmd.Execute()
-	return out.String(), errw.String(), err
-}
 
 // TestTrainEvalPredict trains on generated images, resumes for one more
 // epoch, then evaluates and predicts with the model.

@@ -79,8 +79,8 @@ func prepareAVXBlocks(p []avxBlockParams, rq *Requant, j0, n int) {
 	}
 }
 
-// gemmAVX2 runs the tile kernel on whole channel blocks straight into out
-// and on a partial last block through a stack buffer.
+// gemmAVX2 prepares the requantisation constants a chunk of channel blocks
+// at a time and runs the tile kernel on them.
 func gemmAVX2(out []int8, ldc int, a []int8, lda, m, n, k int, packed []int8, rq *Requant) {
 	if m <= 0 || n <= 0 {
 		return
@@ -98,36 +98,79 @@ func gemmAVX2(out []int8, ldc int, a []int8, lda, m, n, k int, packed []int8, rq
 	q := newAVXOutParams(rq)
 	var params [avxParamBlocks]avxBlockParams
 	for j0 := 0; j0 < n; j0 += avxParamBlocks * ChannelBlock {
-		blocks := min(avxParamBlocks, (n-j0+ChannelBlock-1)/ChannelBlock)
-		whole := min(blocks, (n-j0)/ChannelBlock)
-		prepareAVXBlocks(params[:blocks], rq, j0, n)
-		if whole > 0 {
-			gemmTilesAVX2(&out[j0], ldc, &a[0], lda, m, &packed[j0*kp], whole, kp, &params[0], &q)
-		}
-		if whole == blocks {
-			continue
-		}
-		j := j0 + whole*ChannelBlock
-		var tail [avxTailRows * ChannelBlock]int8
-		for i0 := 0; i0 < m; i0 += avxTailRows {
-			rows := min(avxTailRows, m-i0)
-			gemmTilesAVX2(&tail[0], ChannelBlock, &a[i0*lda], lda, rows, &packed[j*kp], 1, kp, &params[whole], &q)
-			for i := range rows {
-				copy(out[(i0+i)*ldc+j:(i0+i)*ldc+n], tail[i*ChannelBlock:])
-			}
+		p := params[:avxChunkBlocks(j0, n)]
+		prepareAVXBlocks(p, rq, j0, n)
+		gemmChunkAVX2(out, ldc, a, lda, m, n, kp, j0, packed, p, &q)
+	}
+}
+
+// avxChunkBlocks is the number of channel blocks, starting at channel j0,
+// that one parameter preparation covers.
+func avxChunkBlocks(j0, n int) int {
+	return min(avxParamBlocks, (n-j0+ChannelBlock-1)/ChannelBlock)
+}
+
+// gemmChunkAVX2 runs the tile kernel on the channel blocks of p, the first
+// at channel j0: whole blocks straight into out, a partial last block (of
+// the n channels) through a stack buffer. a is readable for m rows of kp.
+func gemmChunkAVX2(out []int8, ldc int, a []int8, lda, m, n, kp, j0 int, packed []int8, p []avxBlockParams, q *avxOutParams) {
+	whole := min(len(p), (n-j0)/ChannelBlock)
+	if whole > 0 {
+		gemmTilesAVX2(&out[j0], ldc, &a[0], lda, m, &packed[j0*kp], whole, kp, &p[0], q)
+	}
+	if whole == len(p) {
+		return
+	}
+	j := j0 + whole*ChannelBlock
+	var tail [avxTailRows * ChannelBlock]int8
+	for i0 := 0; i0 < m; i0 += avxTailRows {
+		rows := min(avxTailRows, m-i0)
+		gemmTilesAVX2(&tail[0], ChannelBlock, &a[i0*lda], lda, rows, &packed[j*kp], 1, kp, &p[whole], q)
+		for i := range rows {
+			copy(out[(i0+i)*ldc+j:(i0+i)*ldc+n], tail[i*ChannelBlock:])
 		}
 	}
 }
 
-// convAVX2 gathers each output row's patches with the reference im2col and
-// multiplies them with gemmAVX2.
-func convAVX2(out, in []int8, s *ConvShape, packed []int8, rq *Requant, scratch []int8, y0, y1 int) {
-	k, kp := s.K(), PaddedK(s.K())
+// convAVX2 pads the input rows once (padRows), then for each output row
+// gathers its patches into a row-major panel, kp bytes per pixel, and runs
+// the tile kernel on it. Panel bytes past k are left as they are: they meet
+// zero weights.
+func convAVX2(out, in []int8, sh *ConvShape, packed []int8, rq *Requant, scratch []int8, y0, y1 int) {
+	if y0 >= y1 || sh.OW <= 0 || sh.OC <= 0 {
+		return
+	}
+	k := sh.K()
+	kp := PaddedK(k)
+	plan := convScratchFast(sh)
+	_, _ = scratch[plan.total-1], in[sh.H*sh.W*sh.C-1]
+	_, _ = out[y1*sh.OW*sh.OC-1], packed[PackedLen(sh.OC, k)-1]
+	_, _, _ = rq.Bias[sh.OC-1], rq.Multiplier[sh.OC-1], rq.Shift[sh.OC-1]
+	panel, rows := scratch[plan.panel:plan.panel+sh.OW*kp], scratch[plan.rows:plan.tail]
+	q := newAVXOutParams(rq)
+	var params [avxParamBlocks]avxBlockParams
+	oneChunk := sh.OC <= avxParamBlocks*ChannelBlock
+	if oneChunk {
+		prepareAVXBlocks(params[:avxChunkBlocks(0, sh.OC)], rq, 0, sh.OC)
+	}
+	padRows(rows, in, sh, y0*sh.SH-sh.PadTop, (y1-y0-1)*sh.SH+sh.KH, plan.pitch)
+	seg := sh.KW * sh.C
 	for oy := y0; oy < y1; oy++ {
-		for ox := 0; ox < s.OW; ox++ {
-			Im2colPixel(scratch[ox*kp:(ox+1)*kp], in, s, oy, ox)
+		top := rows[(oy-y0)*sh.SH*plan.pitch:]
+		for ox := range sh.OW {
+			patch := panel[ox*kp : ox*kp+k]
+			for ky := range sh.KH {
+				copy(patch[ky*seg:(ky+1)*seg], top[ky*plan.pitch+ox*sh.SW*sh.C:])
+			}
 		}
-		gemmAVX2(out[oy*s.OW*s.OC:], s.OC, scratch, kp, s.OW, s.OC, k, packed, rq)
+		outRow := out[oy*sh.OW*sh.OC : (oy+1)*sh.OW*sh.OC]
+		for j0 := 0; j0 < sh.OC; j0 += avxParamBlocks * ChannelBlock {
+			p := params[:avxChunkBlocks(j0, sh.OC)]
+			if !oneChunk {
+				prepareAVXBlocks(p, rq, j0, sh.OC)
+			}
+			gemmChunkAVX2(outRow, sh.OC, panel, kp, sh.OW, sh.OC, kp, j0, packed, p, &q)
+		}
 	}
 }
 

@@ -174,28 +174,6 @@ func (s simdKernels) conv(out, in []int8, sh *ConvShape, packed []int8, rq *Requ
 	}
 }
 
-// padRows writes n input rows from row iy0 on, each padded on the left and
-// right (and replaced when outside the image) with PadValue, pitch bytes
-// apart: pixel x of a padded row is input pixel x-PadLeft.
-func padRows(dst, in []int8, s *ConvShape, iy0, n, pitch int) {
-	pw := pitch / s.C
-	lo := min(s.PadLeft, pw)
-	hi := min(s.PadLeft+s.W, pw)
-	for r := range n {
-		row := dst[r*pitch : (r+1)*pitch]
-		iy := iy0 + r
-		if iy < 0 || iy >= s.H {
-			fill(row, s.PadValue)
-			continue
-		}
-		fill(row[:lo*s.C], s.PadValue)
-		if hi > lo {
-			copy(row[lo*s.C:hi*s.C], in[(iy*s.W+lo-s.PadLeft)*s.C:])
-		}
-		fill(row[hi*s.C:], s.PadValue)
-	}
-}
-
 // maxPoolSIMD runs the NEON kernel for 2x2 windows over at least 16
 // channels and the reference otherwise.
 func maxPoolSIMD(out, in []int8, h, w, c, pool, stride, y0, y1 int) {

@@ -8,20 +8,13 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/edgecnn/edgecnn/dataset"
+	"github.com/edgecnn/edgecnn/internal/testmodels"
 	"github.com/edgecnn/edgecnn/model"
 	"github.com/edgecnn/edgecnn/train"
 )
 
 // convModel is 4x4x3 -> Conv2D(2, 3x3, same, relu) -> Flatten -> Dense(1, sigmoid).
 func convModel() *model.Model {
-	r := rand.New(rand.NewPCG(9, 9))
-	rnd := func(n int) []float32 {
-		v := make([]float32, n)
-		for i := range v {
-			v[i] = float32(r.Float64() - 0.5)
-		}
-		return v
-	}
 	m := &model.Model{
 		Name:   "calib-test",
 		DType:  model.Float32,
@@ -34,10 +27,11 @@ func convModel() *model.Model {
 			{Name: "dense", Type: model.Dense, Units: 1, Activation: model.Sigmoid, OutputShape: []int{1}, Weights: []string{"dense/kernel", "dense/bias"}},
 		},
 	}
-	m.AddTensor(model.NewFloat32("conv2d/kernel", []int{3, 3, 3, 2}, rnd(54)))
-	m.AddTensor(model.NewFloat32("conv2d/bias", []int{2}, rnd(2)))
-	m.AddTensor(model.NewFloat32("dense/kernel", []int{32, 1}, rnd(32)))
-	m.AddTensor(model.NewFloat32("dense/bias", []int{1}, rnd(1)))
+	r := rand.New(rand.NewPCG(9, 9))
+	testmodels.AddUniform(m, r, "conv2d/kernel", -0.5, 0.5, 3, 3, 3, 2)
+	testmodels.AddUniform(m, r, "conv2d/bias", -0.5, 0.5, 2)
+	testmodels.AddUniform(m, r, "dense/kernel", -0.5, 0.5, 32, 1)
+	testmodels.AddUniform(m, r, "dense/bias", -0.5, 0.5, 1)
 	return m
 }
 

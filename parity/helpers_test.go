@@ -8,6 +8,7 @@ import (
 
 	"github.com/edgecnn/edgecnn/calib"
 	"github.com/edgecnn/edgecnn/dataset"
+	"github.com/edgecnn/edgecnn/internal/testmodels"
 	"github.com/edgecnn/edgecnn/model"
 	"github.com/edgecnn/edgecnn/quantize"
 	"github.com/edgecnn/edgecnn/train"
@@ -16,14 +17,6 @@ import (
 // bnModel is 8x8x3 -> Conv2D(4, 3x3, same, linear) -> BN ->
 // MaxPool2D -> Dropout -> Flatten -> Dense(1, sigmoid), random weights.
 func bnModel() *model.Model {
-	r := rand.New(rand.NewPCG(11, 11))
-	rnd := func(n int, lo, hi float64) []float32 {
-		v := make([]float32, n)
-		for i := range v {
-			v[i] = float32(lo + (hi-lo)*r.Float64())
-		}
-		return v
-	}
 	m := &model.Model{
 		Name:   "parity-test",
 		DType:  model.Float32,
@@ -40,14 +33,12 @@ func bnModel() *model.Model {
 			{Name: "dense", Type: model.Dense, Units: 1, Activation: model.Sigmoid, OutputShape: []int{1}, Weights: []string{"dense/kernel", "dense/bias"}},
 		},
 	}
-	m.AddTensor(model.NewFloat32("conv2d/kernel", []int{3, 3, 3, 4}, rnd(108, -0.5, 0.5)))
-	m.AddTensor(model.NewFloat32("conv2d/bias", []int{4}, rnd(4, -0.1, 0.1)))
-	m.AddTensor(model.NewFloat32("bn/gamma", []int{4}, rnd(4, 0.5, 1.5)))
-	m.AddTensor(model.NewFloat32("bn/beta", []int{4}, rnd(4, -0.2, 0.2)))
-	m.AddTensor(model.NewFloat32("bn/moving_mean", []int{4}, rnd(4, -0.3, 0.3)))
-	m.AddTensor(model.NewFloat32("bn/moving_variance", []int{4}, rnd(4, 0.05, 2)))
-	m.AddTensor(model.NewFloat32("dense/kernel", []int{64, 1}, rnd(64, -0.5, 0.5)))
-	m.AddTensor(model.NewFloat32("dense/bias", []int{1}, rnd(1, -0.1, 0.1)))
+	r := rand.New(rand.NewPCG(11, 11))
+	testmodels.AddUniform(m, r, "conv2d/kernel", -0.5, 0.5, 3, 3, 3, 4)
+	testmodels.AddUniform(m, r, "conv2d/bias", -0.1, 0.1, 4)
+	testmodels.AddBatchNorm(m, r, "bn", 4)
+	testmodels.AddUniform(m, r, "dense/kernel", -0.5, 0.5, 64, 1)
+	testmodels.AddUniform(m, r, "dense/bias", -0.1, 0.1, 1)
 	return m
 }
 

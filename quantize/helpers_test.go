@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 
 	"github.com/edgecnn/edgecnn/calib"
+	"github.com/edgecnn/edgecnn/internal/testmodels"
 	"github.com/edgecnn/edgecnn/model"
 )
 
@@ -12,7 +13,6 @@ import (
 // MaxPool2D -> Dropout -> Flatten -> Dense(5, relu) -> Dense(2, softmax),
 // random weights.
 func testModel(seed uint64) *model.Model {
-	r := rand.New(rand.NewPCG(seed, 2))
 	m := &model.Model{
 		Name:   "test",
 		DType:  model.Float32,
@@ -30,23 +30,14 @@ func testModel(seed uint64) *model.Model {
 			{Name: "head", Type: model.Dense, Units: 2, Activation: model.Softmax, OutputShape: []int{2}, Weights: []string{"head/kernel", "head/bias"}},
 		},
 	}
-	rnd := func(n int, lo, hi float64) []float32 {
-		v := make([]float32, n)
-		for i := range v {
-			v[i] = float32(lo + (hi-lo)*r.Float64())
-		}
-		return v
-	}
-	m.AddTensor(model.NewFloat32("conv2d/kernel", []int{3, 3, 3, 4}, rnd(108, -0.5, 0.5)))
-	m.AddTensor(model.NewFloat32("conv2d/bias", []int{4}, rnd(4, -0.1, 0.1)))
-	m.AddTensor(model.NewFloat32("bn/gamma", []int{4}, rnd(4, 0.5, 1.5)))
-	m.AddTensor(model.NewFloat32("bn/beta", []int{4}, rnd(4, -0.2, 0.2)))
-	m.AddTensor(model.NewFloat32("bn/moving_mean", []int{4}, rnd(4, -0.3, 0.3)))
-	m.AddTensor(model.NewFloat32("bn/moving_variance", []int{4}, rnd(4, 0.05, 2)))
-	m.AddTensor(model.NewFloat32("dense/kernel", []int{36, 5}, rnd(180, -0.3, 0.3)))
-	m.AddTensor(model.NewFloat32("dense/bias", []int{5}, rnd(5, -0.1, 0.1)))
-	m.AddTensor(model.NewFloat32("head/kernel", []int{5, 2}, rnd(10, -1, 1)))
-	m.AddTensor(model.NewFloat32("head/bias", []int{2}, rnd(2, -0.1, 0.1)))
+	r := rand.New(rand.NewPCG(seed, 2))
+	testmodels.AddUniform(m, r, "conv2d/kernel", -0.5, 0.5, 3, 3, 3, 4)
+	testmodels.AddUniform(m, r, "conv2d/bias", -0.1, 0.1, 4)
+	testmodels.AddBatchNorm(m, r, "bn", 4)
+	testmodels.AddUniform(m, r, "dense/kernel", -0.3, 0.3, 36, 5)
+	testmodels.AddUniform(m, r, "dense/bias", -0.1, 0.1, 5)
+	testmodels.AddUniform(m, r, "head/kernel", -1, 1, 5, 2)
+	testmodels.AddUniform(m, r, "head/bias", -0.1, 0.1, 2)
 	return m
 }
 

@@ -15,18 +15,12 @@ import (
 
 // convModel is 4x4x3 -> Conv2D(2, 3x3, same, relu) -> Flatten -> Dense(1, sigmoid).
 func convModel() *model.Model {
-	m := &model.Model{
-		Name:   "calib-test",
-		DType:  model.Float32,
-		Input:  model.Preprocess{Height: 4, Width: 4, Channels: 3, Interpolation: "bilinear", Scale: 1.0 / 255},
-		Labels: []string{"Car", "Truck"},
-		Layers: []model.Layer{
-			{Name: "conv2d", Type: model.Conv2D, Filters: 2, KernelSize: [2]int{3, 3}, Strides: [2]int{1, 1}, Padding: model.Same,
-				Activation: model.ReLU, OutputShape: []int{4, 4, 2}, Weights: []string{"conv2d/kernel", "conv2d/bias"}},
-			{Name: "flatten", Type: model.Flatten, OutputShape: []int{32}},
-			{Name: "dense", Type: model.Dense, Units: 1, Activation: model.Sigmoid, OutputShape: []int{1}, Weights: []string{"dense/kernel", "dense/bias"}},
-		},
-	}
+	m := testmodels.New("calib-test", 4, 4, []model.Layer{
+		{Name: "conv2d", Type: model.Conv2D, Filters: 2, KernelSize: [2]int{3, 3}, Strides: [2]int{1, 1}, Padding: model.Same,
+			Activation: model.ReLU, OutputShape: []int{4, 4, 2}, Weights: []string{"conv2d/kernel", "conv2d/bias"}},
+		{Name: "flatten", Type: model.Flatten, OutputShape: []int{32}},
+		{Name: "dense", Type: model.Dense, Units: 1, Activation: model.Sigmoid, OutputShape: []int{1}, Weights: []string{"dense/kernel", "dense/bias"}},
+	})
 	r := rand.New(rand.NewPCG(9, 9))
 	testmodels.AddUniform(m, r, "conv2d/kernel", -0.5, 0.5, 3, 3, 3, 2)
 	testmodels.AddUniform(m, r, "conv2d/bias", -0.5, 0.5, 2)

@@ -17,22 +17,16 @@ import (
 // bnModel is 8x8x3 -> Conv2D(4, 3x3, same, linear) -> BN ->
 // MaxPool2D -> Dropout -> Flatten -> Dense(1, sigmoid), random weights.
 func bnModel() *model.Model {
-	m := &model.Model{
-		Name:   "parity-test",
-		DType:  model.Float32,
-		Input:  model.Preprocess{Height: 8, Width: 8, Channels: 3, Interpolation: "bilinear", Scale: 1.0 / 255},
-		Labels: []string{"Car", "Truck"},
-		Layers: []model.Layer{
-			{Name: "conv2d", Type: model.Conv2D, Filters: 4, KernelSize: [2]int{3, 3}, Strides: [2]int{1, 1}, Padding: model.Same,
-				Activation: model.Linear, OutputShape: []int{8, 8, 4}, Weights: []string{"conv2d/kernel", "conv2d/bias"}},
-			{Name: "batch_normalization", Type: model.BatchNormalization, Epsilon: 1e-3, OutputShape: []int{8, 8, 4},
-				Weights: []string{"bn/gamma", "bn/beta", "bn/moving_mean", "bn/moving_variance"}},
-			{Name: "max_pooling2d", Type: model.MaxPool2D, PoolSize: [2]int{2, 2}, Strides: [2]int{2, 2}, Padding: model.Valid, OutputShape: []int{4, 4, 4}},
-			{Name: "dropout", Type: model.Dropout, Rate: 0.2, OutputShape: []int{4, 4, 4}},
-			{Name: "flatten", Type: model.Flatten, OutputShape: []int{64}},
-			{Name: "dense", Type: model.Dense, Units: 1, Activation: model.Sigmoid, OutputShape: []int{1}, Weights: []string{"dense/kernel", "dense/bias"}},
-		},
-	}
+	m := testmodels.New("parity-test", 8, 8, []model.Layer{
+		{Name: "conv2d", Type: model.Conv2D, Filters: 4, KernelSize: [2]int{3, 3}, Strides: [2]int{1, 1}, Padding: model.Same,
+			Activation: model.Linear, OutputShape: []int{8, 8, 4}, Weights: []string{"conv2d/kernel", "conv2d/bias"}},
+		{Name: "batch_normalization", Type: model.BatchNormalization, Epsilon: 1e-3, OutputShape: []int{8, 8, 4},
+			Weights: []string{"bn/gamma", "bn/beta", "bn/moving_mean", "bn/moving_variance"}},
+		{Name: "max_pooling2d", Type: model.MaxPool2D, PoolSize: [2]int{2, 2}, Strides: [2]int{2, 2}, Padding: model.Valid, OutputShape: []int{4, 4, 4}},
+		{Name: "dropout", Type: model.Dropout, Rate: 0.2, OutputShape: []int{4, 4, 4}},
+		{Name: "flatten", Type: model.Flatten, OutputShape: []int{64}},
+		{Name: "dense", Type: model.Dense, Units: 1, Activation: model.Sigmoid, OutputShape: []int{1}, Weights: []string{"dense/kernel", "dense/bias"}},
+	})
 	r := rand.New(rand.NewPCG(11, 11))
 	testmodels.AddUniform(m, r, "conv2d/kernel", -0.5, 0.5, 3, 3, 3, 4)
 	testmodels.AddUniform(m, r, "conv2d/bias", -0.1, 0.1, 4)

@@ -13,23 +13,17 @@ import (
 // MaxPool2D -> Dropout -> Flatten -> Dense(5, relu) -> Dense(2, softmax),
 // random weights.
 func testModel(seed uint64) *model.Model {
-	m := &model.Model{
-		Name:   "test",
-		DType:  model.Float32,
-		Input:  model.Preprocess{Height: 6, Width: 6, Channels: 3, Interpolation: "bilinear", Scale: 1.0 / 255},
-		Labels: []string{"Car", "Truck"},
-		Layers: []model.Layer{
-			{Name: "conv2d", Type: model.Conv2D, Filters: 4, KernelSize: [2]int{3, 3}, Strides: [2]int{1, 1}, Padding: model.Same,
-				Activation: model.Linear, OutputShape: []int{6, 6, 4}, Weights: []string{"conv2d/kernel", "conv2d/bias"}},
-			{Name: "bn", Type: model.BatchNormalization, Epsilon: 1e-3, OutputShape: []int{6, 6, 4},
-				Weights: []string{"bn/gamma", "bn/beta", "bn/moving_mean", "bn/moving_variance"}},
-			{Name: "pool", Type: model.MaxPool2D, PoolSize: [2]int{2, 2}, Strides: [2]int{2, 2}, Padding: model.Valid, OutputShape: []int{3, 3, 4}},
-			{Name: "dropout", Type: model.Dropout, Rate: 0.2, OutputShape: []int{3, 3, 4}},
-			{Name: "flatten", Type: model.Flatten, OutputShape: []int{36}},
-			{Name: "dense", Type: model.Dense, Units: 5, Activation: model.ReLU, OutputShape: []int{5}, Weights: []string{"dense/kernel", "dense/bias"}},
-			{Name: "head", Type: model.Dense, Units: 2, Activation: model.Softmax, OutputShape: []int{2}, Weights: []string{"head/kernel", "head/bias"}},
-		},
-	}
+	m := testmodels.New("test", 6, 6, []model.Layer{
+		{Name: "conv2d", Type: model.Conv2D, Filters: 4, KernelSize: [2]int{3, 3}, Strides: [2]int{1, 1}, Padding: model.Same,
+			Activation: model.Linear, OutputShape: []int{6, 6, 4}, Weights: []string{"conv2d/kernel", "conv2d/bias"}},
+		{Name: "bn", Type: model.BatchNormalization, Epsilon: 1e-3, OutputShape: []int{6, 6, 4},
+			Weights: []string{"bn/gamma", "bn/beta", "bn/moving_mean", "bn/moving_variance"}},
+		{Name: "pool", Type: model.MaxPool2D, PoolSize: [2]int{2, 2}, Strides: [2]int{2, 2}, Padding: model.Valid, OutputShape: []int{3, 3, 4}},
+		{Name: "dropout", Type: model.Dropout, Rate: 0.2, OutputShape: []int{3, 3, 4}},
+		{Name: "flatten", Type: model.Flatten, OutputShape: []int{36}},
+		{Name: "dense", Type: model.Dense, Units: 5, Activation: model.ReLU, OutputShape: []int{5}, Weights: []string{"dense/kernel", "dense/bias"}},
+		{Name: "head", Type: model.Dense, Units: 2, Activation: model.Softmax, OutputShape: []int{2}, Weights: []string{"head/kernel", "head/bias"}},
+	})
 	r := rand.New(rand.NewPCG(seed, 2))
 	testmodels.AddUniform(m, r, "conv2d/kernel", -0.5, 0.5, 3, 3, 3, 4)
 	testmodels.AddUniform(m, r, "conv2d/bias", -0.1, 0.1, 4)

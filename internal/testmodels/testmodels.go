@@ -34,3 +34,16 @@ func AddBatchNorm(m *model.Model, r *rand.Rand, prefix string, c int) {
 	AddUniform(m, r, prefix+"/moving_mean", -0.3, 0.3, c)
 	AddUniform(m, r, prefix+"/moving_variance", 0.05, 2, c)
 }
+
+// New returns a float32 model named name, without tensors yet, that takes
+// h x w RGB images (resized bilinearly, scaled by 1/255), runs layers and
+// tells Car from Truck.
+func New(name string, h, w int, layers []model.Layer) *model.Model {
+	return &model.Model{
+		Name:   name,
+		DType:  model.Float32,
+		Input:  model.Preprocess{Height: h, Width: w, Channels: 3, Interpolation: "bilinear", Scale: 1.0 / 255},
+		Labels: []string{"Car", "Truck"},
+		Layers: layers,
+	}
+}

@@ -48,3 +48,15 @@ func TestAddBatchNormRanges(t *testing.T) {
 		}
 	}
 }
+
+func TestNewIsAValidModelOnceWeighted(t *testing.T) {
+	m := New("tiny", 2, 3, []model.Layer{
+		{Name: "flatten", Type: model.Flatten, OutputShape: []int{18}},
+		{Name: "dense", Type: model.Dense, Units: 1, Activation: model.Sigmoid, OutputShape: []int{1}, Weights: []string{"dense/kernel", "dense/bias"}},
+	})
+	require.Equal(t, []int{2, 3, 3}, m.InputShape())
+	r := rand.New(rand.NewPCG(5, 6))
+	AddUniform(m, r, "dense/kernel", -1, 1, 18, 1)
+	AddUniform(m, r, "dense/bias", -1, 1, 1)
+	require.NoError(t, m.Validate())
+}

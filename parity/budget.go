@@ -24,6 +24,7 @@ type BudgetError struct {
 	Worst []LayerError
 }
 
+// Error lists the violations and, when measured, the worst layers.
 func (e *BudgetError) Error() string {
 	s := "parity budget broken: " + strings.Join(e.Violations, "; ")
 	if len(e.Worst) > 0 {

@@ -12,6 +12,9 @@ import "golang.org/x/sys/cpu"
 func gemmTilesAVX2(out *int8, ldc int, a *int8, lda, rows int, w *int8, nblocks, kp int, p *avxBlockParams, q *avxOutParams)
 
 //go:noescape
+func gatherAVX2(dst *int8, kp int, src *int8, pitch, step, npix, kh, seg int)
+
+//go:noescape
 func maxPool2AVX2(out *int8, in *int8, ow, c, stride, w int)
 
 func init() {
@@ -133,9 +136,9 @@ func gemmChunkAVX2(out []int8, ldc int, a []int8, lda, m, n, kp, j0 int, packed 
 }
 
 // convAVX2 pads the input rows once (padRows), then for each output row
-// gathers its patches into a row-major panel, kp bytes per pixel, and runs
-// the tile kernel on it. Panel bytes past k are left as they are: they meet
-// zero weights.
+// gathers its patches into a row-major panel, kp bytes per pixel
+// (gatherAVX2), and runs the tile kernel on it. Panel bytes past k are left
+// as they are: they meet zero weights.
 func convAVX2(out, in []int8, sh *ConvShape, packed []int8, rq *Requant, scratch []int8, y0, y1 int) {
 	if y0 >= y1 || sh.OW <= 0 || sh.OC <= 0 {
 		return
@@ -146,7 +149,7 @@ func convAVX2(out, in []int8, sh *ConvShape, packed []int8, rq *Requant, scratch
 	_, _ = scratch[plan.total-1], in[sh.H*sh.W*sh.C-1]
 	_, _ = out[y1*sh.OW*sh.OC-1], packed[PackedLen(sh.OC, k)-1]
 	_, _, _ = rq.Bias[sh.OC-1], rq.Multiplier[sh.OC-1], rq.Shift[sh.OC-1]
-	panel, rows := scratch[plan.panel:plan.panel+sh.OW*kp], scratch[plan.rows:plan.tail]
+	panel, rows := scratch[plan.panel:plan.rows], scratch[plan.rows:plan.tail]
 	q := newAVXOutParams(rq)
 	var params [avxParamBlocks]avxBlockParams
 	oneChunk := sh.OC <= avxParamBlocks*ChannelBlock
@@ -154,15 +157,8 @@ func convAVX2(out, in []int8, sh *ConvShape, packed []int8, rq *Requant, scratch
 		prepareAVXBlocks(params[:avxChunkBlocks(0, sh.OC)], rq, 0, sh.OC)
 	}
 	padRows(rows, in, sh, y0*sh.SH-sh.PadTop, (y1-y0-1)*sh.SH+sh.KH, plan.pitch)
-	seg := sh.KW * sh.C
 	for oy := y0; oy < y1; oy++ {
-		top := rows[(oy-y0)*sh.SH*plan.pitch:]
-		for ox := range sh.OW {
-			patch := panel[ox*kp : ox*kp+k]
-			for ky := range sh.KH {
-				copy(patch[ky*seg:(ky+1)*seg], top[ky*plan.pitch+ox*sh.SW*sh.C:])
-			}
-		}
+		gatherAVX2(&panel[0], kp, &rows[(oy-y0)*sh.SH*plan.pitch], plan.pitch, sh.SW*sh.C, sh.OW, sh.KH, sh.KW*sh.C)
 		outRow := out[oy*sh.OW*sh.OC : (oy+1)*sh.OW*sh.OC]
 		for j0 := 0; j0 < sh.OC; j0 += avxParamBlocks * ChannelBlock {
 			p := params[:avxChunkBlocks(j0, sh.OC)]

@@ -251,3 +251,66 @@ chans:
 	DECQ    DX
 	JNZ     pixel
 	RET
+
+// func gatherAVX2(dst *int8, kp int, src *int8, pitch, step, npix, kh, seg int)
+// im2col from padded input rows: for each of npix pixels (dst kp apart, src
+// step apart) copies kh segments of seg bytes (src pitch apart) one after
+// the other. It copies whole 16-byte (seg <= 16) or 64-byte chunks, so it
+// reads and writes up to 63 bytes past a segment; later segments and
+// pixels overwrite the excess and bytes past k meet zero weights.
+TEXT ·gatherAVX2(SB), NOSPLIT, $0-64
+	MOVQ dst+0(FP), DI
+	MOVQ kp+8(FP), R8
+	MOVQ src+16(FP), SI
+	MOVQ pitch+24(FP), R9
+	MOVQ step+32(FP), R10
+	MOVQ npix+40(FP), DX
+	MOVQ kh+48(FP), R11
+	MOVQ seg+56(FP), R12
+	CMPQ R12, $16
+	JGT  widepix
+
+narrowpix:
+	MOVQ SI, AX
+	MOVQ DI, BX
+	MOVQ R11, CX
+
+narrowseg:
+	VMOVDQU (AX), X0
+	VMOVDQU X0, (BX)
+	ADDQ    R9, AX
+	ADDQ    R12, BX
+	DECQ    CX
+	JNZ     narrowseg
+	ADDQ    R10, SI
+	ADDQ    R8, DI
+	DECQ    DX
+	JNZ     narrowpix
+	RET
+
+widepix:
+	MOVQ SI, AX
+	MOVQ DI, BX
+	MOVQ R11, CX
+
+wideseg:
+	XORQ R13, R13        // offset in the segment
+
+widechunk:
+	VMOVDQU (AX)(R13*1), Y0
+	VMOVDQU 32(AX)(R13*1), Y1
+	VMOVDQU Y0, (BX)(R13*1)
+	VMOVDQU Y1, 32(BX)(R13*1)
+	ADDQ    $64, R13
+	CMPQ    R13, R12
+	JLT     widechunk
+	ADDQ    R9, AX
+	ADDQ    R12, BX
+	DECQ    CX
+	JNZ     wideseg
+	ADDQ    R10, SI
+	ADDQ    R8, DI
+	DECQ    DX
+	JNZ     widepix
+	VZEROUPPER
+	RET

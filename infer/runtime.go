@@ -246,7 +246,7 @@ func (r *Runtime) forward() {
 }
 
 // KernelPath names the int8 kernel implementation in use: "generic",
-// "neon" (ARMv8.0) or "sdot" (ARMv8.2 dot product).
+// "neon" (ARMv8.0), "sdot" (ARMv8.2 dot product) or "avx2" (x86-64).
 func KernelPath() string { return kernel.Impl() }
 
 // sigmoid is the logistic function in float32.

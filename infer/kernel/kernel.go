@@ -32,8 +32,8 @@ const ChannelBlock = 4
 // model packed for another layout is repacked at load. "oc4-k16": blocks of
 // ChannelBlock output channels; within a block, for each KStep slice of the
 // reduction, the 16 weights of channel 0, then of channel 1, 2 and 3. This
-// is the order the NEON and SDOT kernels load (64 bytes per step); missing
-// channels and k beyond the end are zeros.
+// is the order the NEON, SDOT and AVX2 kernels load (64 bytes per step);
+// missing channels and k beyond the end are zeros.
 const Layout = "oc4-k16"
 
 // PaddedK is k rounded up to a multiple of KStep.
@@ -74,7 +74,7 @@ func GEMM(out []int8, ldc int, a []int8, lda, m, n, k int, packed []int8, rq *Re
 }
 
 // Impl names the implementation the kernels dispatch to: "generic", "neon"
-// (ARMv8.0 Advanced SIMD) or "sdot" (ARMv8.2 dot product).
+// (ARMv8.0 Advanced SIMD), "sdot" (ARMv8.2 dot product) or "avx2" (x86-64).
 func Impl() string { return active.name }
 
 // implementation is one complete set of kernels.

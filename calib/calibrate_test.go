@@ -29,6 +29,15 @@ func convModel() *model.Model {
 	return m
 }
 
+// convNet is convModel and the trainer's network built from it.
+func convNet(t *testing.T) (*model.Model, *train.Sequential) {
+	t.Helper()
+	m := convModel()
+	net, err := train.FromModel(m)
+	require.NoError(t, err)
+	return m, net
+}
+
 // randomImages makes n 4x4 images; labels alternate over classes.
 func randomImages(n, classes int) *dataset.Dataset {
 	r := rand.New(rand.NewPCG(10, 10))
@@ -44,9 +53,7 @@ func randomImages(n, classes int) *dataset.Dataset {
 }
 
 func TestCalibrateMinMaxMatchesForwardPass(t *testing.T) {
-	m := convModel()
-	net, err := train.FromModel(m)
-	require.NoError(t, err)
+	m, net := convNet(t)
 	ds := randomImages(150, 2)
 	var warnings []string
 	tab, err := Calibrate(net, m, ds, Options{Method: MinMax, Warn: func(s string) { warnings = append(warnings, s) }})
@@ -96,9 +103,7 @@ func names(t *Table) []string {
 }
 
 func TestCalibrateMethodsAndDeterminism(t *testing.T) {
-	m := convModel()
-	net, err := train.FromModel(m)
-	require.NoError(t, err)
+	m, net := convNet(t)
 	ds := randomImages(300, 2)
 	mm, err := Calibrate(net, m, ds, Options{Method: MinMax, Samples: 120, Seed: 3})
 	require.NoError(t, err)
@@ -123,12 +128,10 @@ func TestCalibrateMethodsAndDeterminism(t *testing.T) {
 }
 
 func TestCalibrateWarnings(t *testing.T) {
-	m := convModel()
-	net, err := train.FromModel(m)
-	require.NoError(t, err)
+	m, net := convNet(t)
 	var warnings []string
 	warn := func(s string) { warnings = append(warnings, s) }
-	_, err = Calibrate(net, m, randomImages(40, 1), Options{Method: MinMax, Samples: 500, Warn: warn})
+	_, err := Calibrate(net, m, randomImages(40, 1), Options{Method: MinMax, Samples: 500, Warn: warn})
 	require.NoError(t, err)
 	require.Len(t, warnings, 3)
 	require.Contains(t, warnings[0], "holds 40 images, fewer than the 500 calibration samples asked for")
@@ -137,12 +140,10 @@ func TestCalibrateWarnings(t *testing.T) {
 }
 
 func TestCalibrateErrors(t *testing.T) {
-	m := convModel()
-	net, err := train.FromModel(m)
-	require.NoError(t, err)
+	m, net := convNet(t)
 	ds := randomImages(10, 2)
 	quiet := func(string) {}
-	_, err = Calibrate(net, m, ds, Options{Method: "kl", Warn: quiet})
+	_, err := Calibrate(net, m, ds, Options{Method: "kl", Warn: quiet})
 	require.ErrorContains(t, err, `unknown calibration method "kl"`)
 	_, err = Calibrate(net, m, ds, Options{Method: Percentile, Percentile: 20, Warn: quiet})
 	require.ErrorContains(t, err, "percentile 20 is outside")

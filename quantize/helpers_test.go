@@ -3,6 +3,9 @@ package quantize
 import (
 	"math"
 	"math/rand/v2"
+	"testing"
+
+	"github.com/stretchr/testify/require"
 
 	"github.com/edgecnn/edgecnn/calib"
 	"github.com/edgecnn/edgecnn/internal/testmodels"
@@ -44,6 +47,18 @@ func testTable(m *model.Model) *calib.Table {
 			calib.NewEntry("head", -6, 5)}}
 }
 
+// firstFloatLayer plans m and loads its first step, the conv with the
+// batch normalisation folded in, as float rows.
+func firstFloatLayer(t *testing.T, m *model.Model) *floatLayer {
+	t.Helper()
+	steps, err := Plan(m)
+	require.NoError(t, err)
+	f, err := loadFloatLayer(m, steps[0], 3)
+	require.NoError(t, err)
+	return f
+}
+
+// tensor returns a float tensor of m, panicking on a fixture mistake.
 func tensor(m *model.Model, name string) []float32 {
 	t, err := m.Tensor(name)
 	if err != nil {

@@ -23,10 +23,7 @@ func randomInput(n int, seed uint64) []float64 {
 
 func TestFoldBatchNormMatchesConvThenBN(t *testing.T) {
 	m := testModel(1)
-	steps, err := Plan(m)
-	require.NoError(t, err)
-	f, err := loadFloatLayer(m, steps[0], 3)
-	require.NoError(t, err)
+	f := firstFloatLayer(t, m)
 
 	x := randomInput(6*6*3, 1)
 	want := refConv(x, 6, 6, 3, tensor(m, "conv2d/kernel"), tensor(m, "conv2d/bias"), 3, 3, 4)
@@ -102,10 +99,7 @@ func TestQuantizeGraph(t *testing.T) {
 // Every weight dequantises to within half a step of its (folded) float
 // value, values stay in [-127, 127], and each channel uses its full range.
 func TestWeightsWithinHalfStep(t *testing.T) {
-	m := testModel(2)
-	steps, _ := Plan(m)
-	f, err := loadFloatLayer(m, steps[0], 3)
-	require.NoError(t, err)
+	f := firstFloatLayer(t, testModel(2))
 	in := model.QuantParams{Scale: 1.0 / 255, ZeroPoint: -128}
 	out := model.QuantParams{Scale: 4.0 / 255, ZeroPoint: -128}
 	q, err := quantizeLayer(f, in, out)
@@ -127,10 +121,7 @@ func TestWeightsWithinHalfStep(t *testing.T) {
 // Each channel's multiplier and shift reproduce s_in*s_w/s_out to Q31
 // precision; the bias carries the input zero point's contribution.
 func TestMultipliersAndBias(t *testing.T) {
-	m := testModel(3)
-	steps, _ := Plan(m)
-	f, err := loadFloatLayer(m, steps[0], 3)
-	require.NoError(t, err)
+	f := firstFloatLayer(t, testModel(3))
 	in := model.QuantParams{Scale: 1.0 / 255, ZeroPoint: -128}
 	out := model.QuantParams{Scale: 0.0173, ZeroPoint: -100}
 	q, err := quantizeLayer(f, in, out)

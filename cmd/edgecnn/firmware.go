@@ -250,25 +250,7 @@ func statusCmd() *cobra.Command {
 			if asJSON {
 				return printJSON(cmd.OutOrStdout(), st)
 			}
-			w := cmd.OutOrStdout()
-			fmt.Fprintf(w, "root %s: current %s, previous %s\n", st.Root, orNone(st.Current), orNone(st.Previous))
-			for _, r := range st.Releases {
-				mark := " "
-				switch r.Version {
-				case st.Current:
-					mark = "*"
-				case st.Previous:
-					mark = "-"
-				}
-				if r.Manifest == nil {
-					fmt.Fprintf(w, "%s %s: damaged: %s\n", mark, r.Version, r.Error)
-					continue
-				}
-				m := r.Manifest
-				fmt.Fprintf(w, "%s %s  %s  built %s  model %s (%s, %dx%d, labels %s)\n", mark, r.Version, m.Target,
-					m.Created.Format("2006-01-02 15:04"), m.Model.Name, m.Model.DType, m.Model.InputWidth, m.Model.InputHeight,
-					strings.Join(m.Model.Labels, ","))
-			}
+			printStatus(cmd.OutOrStdout(), st)
 			return nil
 		},
 	}
@@ -292,6 +274,30 @@ func printManifest(w io.Writer, m *firmware.Manifest) {
 	}
 }
 
+// printStatus writes an install root's releases for people: current marked
+// *, previous -.
+func printStatus(w io.Writer, st *firmware.Status) {
+	fmt.Fprintf(w, "root %s: current %s, previous %s\n", st.Root, orNone(st.Current), orNone(st.Previous))
+	for _, r := range st.Releases {
+		mark := " "
+		switch r.Version {
+		case st.Current:
+			mark = "*"
+		case st.Previous:
+			mark = "-"
+		}
+		if r.Manifest == nil {
+			fmt.Fprintf(w, "%s %s: damaged: %s\n", mark, r.Version, r.Error)
+			continue
+		}
+		m := r.Manifest
+		fmt.Fprintf(w, "%s %s  %s  built %s  model %s (%s, %dx%d, labels %s)\n", mark, r.Version, m.Target,
+			m.Created.Format("2006-01-02 15:04"), m.Model.Name, m.Model.DType, m.Model.InputWidth, m.Model.InputHeight,
+			strings.Join(m.Model.Labels, ","))
+	}
+}
+
+// orNone is v, or "none" when v is empty.
 func orNone(v string) string {
 	if v == "" {
 		return "none"

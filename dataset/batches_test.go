@@ -5,6 +5,8 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/edgecnn/edgecnn/internal/imagefile/imagefiletest"
 )
 
 // loadTwoClass loads twoClassDir(n) at its native 6x4 size.
@@ -112,7 +114,7 @@ func TestBatchesPanicOnSmallBuffers(t *testing.T) {
 func gradientDir(t testing.TB, n int) string {
 	dir := t.TempDir()
 	for i := 0; i < n; i++ {
-		writeImage(t, filepath.Join(dir, []string{"a", "b"}[i%2], name(i)), gradient(10+i, 8+i))
+		imagefiletest.Write(t, filepath.Join(dir, []string{"a", "b"}[i%2], name(i)), gradient(10+i, 8+i))
 	}
 	return dir
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/edgecnn/edgecnn/internal/imagefile/imagefiletest"
 	"github.com/edgecnn/edgecnn/preprocess"
 )
 
@@ -27,11 +28,11 @@ func TestFromDirectoryFormatsLabelsAndOrder(t *testing.T) {
 	blue := color.NRGBA{0, 0, 255, 255}
 	pal := image.NewPaletted(image.Rect(0, 0, 5, 3), color.Palette{blue})
 	// Class folders are sorted by name, files by path, subfolders included.
-	writeImage(t, filepath.Join(dir, "zebra", "b.bmp"), solid(5, 3, green))
-	writeImage(t, filepath.Join(dir, "zebra", "a.gif"), pal)
-	writeImage(t, filepath.Join(dir, "apple", "x.png"), solid(5, 3, red))
-	writeImage(t, filepath.Join(dir, "apple", "sub", "y.jpg"), solid(5, 3, green))
-	writeImage(t, filepath.Join(dir, "mango", "m.PNG"), solid(5, 3, blue))
+	imagefiletest.Write(t, filepath.Join(dir, "zebra", "b.bmp"), solid(5, 3, green))
+	imagefiletest.Write(t, filepath.Join(dir, "zebra", "a.gif"), pal)
+	imagefiletest.Write(t, filepath.Join(dir, "apple", "x.png"), solid(5, 3, red))
+	imagefiletest.Write(t, filepath.Join(dir, "apple", "sub", "y.jpg"), solid(5, 3, green))
+	imagefiletest.Write(t, filepath.Join(dir, "mango", "m.PNG"), solid(5, 3, blue))
 	writeFile(t, filepath.Join(dir, "mango", "notes.txt"), "not an image; ignored like Keras")
 	writeFile(t, filepath.Join(dir, "README"), "a file beside the class folders")
 
@@ -65,8 +66,8 @@ func TestFromDirectoryResizesWithPreprocess(t *testing.T) {
 	src := gradient(40, 30)
 	for _, method := range []string{preprocess.Bilinear, preprocess.Nearest} {
 		dir := t.TempDir()
-		writeImage(t, filepath.Join(dir, "a", "g.png"), src)
-		writeImage(t, filepath.Join(dir, "b", "g.png"), src)
+		imagefiletest.Write(t, filepath.Join(dir, "a", "g.png"), src)
+		imagefiletest.Write(t, filepath.Join(dir, "b", "g.png"), src)
 		d, err := FromDirectory(dir, Options{Height: 8, Width: 12, Interpolation: method})
 		require.NoError(t, err)
 		want := make([]byte, 12*8*3)
@@ -128,7 +129,7 @@ func TestFromDirectoryErrors(t *testing.T) {
 	require.ErrorContains(t, err, "no class subfolders")
 
 	single := t.TempDir()
-	writeImage(t, filepath.Join(single, "only", "x.png"), solid(2, 2, color.NRGBA{A: 255}))
+	imagefiletest.Write(t, filepath.Join(single, "only", "x.png"), solid(2, 2, color.NRGBA{A: 255}))
 	_, err = FromDirectory(single, opt)
 	require.ErrorContains(t, err, single)
 	require.ErrorContains(t, err, "only one class")
@@ -199,7 +200,7 @@ func sortedStrings(s []string) bool {
 func TestWorkersDoNotChangeTheResult(t *testing.T) {
 	dir := t.TempDir()
 	for i := 0; i < 12; i++ {
-		writeImage(t, filepath.Join(dir, []string{"a", "b", "c"}[i%3], name(i)), gradient(9+i, 7+i))
+		imagefiletest.Write(t, filepath.Join(dir, []string{"a", "b", "c"}[i%3], name(i)), gradient(9+i, 7+i))
 	}
 	one, err := FromDirectory(dir, Options{Height: 5, Width: 5, Workers: 1})
 	require.NoError(t, err)
@@ -210,7 +211,7 @@ func TestWorkersDoNotChangeTheResult(t *testing.T) {
 
 func TestSubsample(t *testing.T) {
 	dir := twoClassDir(t, 8)
-	writeImage(t, filepath.Join(dir, "c", "x.png"), solid(6, 4, color.NRGBA{100, 0, 0, 255}))
+	imagefiletest.Write(t, filepath.Join(dir, "c", "x.png"), solid(6, 4, color.NRGBA{100, 0, 0, 255}))
 	d, err := FromDirectory(dir, Options{Height: 4, Width: 6})
 	require.NoError(t, err)
 

@@ -4,17 +4,13 @@ import (
 	"image"
 	"image/color"
 	"image/draw"
-	"image/gif"
-	"image/jpeg"
-	"image/png"
-	"io"
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
-	"golang.org/x/image/bmp"
+
+	"github.com/edgecnn/edgecnn/internal/imagefile/imagefiletest"
 )
 
 // solid is a w x h image of one colour.
@@ -35,29 +31,6 @@ func gradient(w, h int) *image.NRGBA {
 	return m
 }
 
-// writeImage encodes img into path in the format its extension names.
-func writeImage(t testing.TB, path string, img image.Image) {
-	t.Helper()
-	require.NoError(t, os.MkdirAll(filepath.Dir(path), 0o755))
-	f, err := os.Create(path)
-	require.NoError(t, err)
-	defer func() { require.NoError(t, f.Close()) }()
-	var enc func(io.Writer, image.Image) error
-	switch strings.ToLower(filepath.Ext(path)) {
-	case ".png":
-		enc = png.Encode
-	case ".jpg", ".jpeg":
-		enc = func(w io.Writer, m image.Image) error { return jpeg.Encode(w, m, &jpeg.Options{Quality: 100}) }
-	case ".gif":
-		enc = func(w io.Writer, m image.Image) error { return gif.Encode(w, m, nil) }
-	case ".bmp":
-		enc = bmp.Encode
-	default:
-		t.Fatalf("no encoder for %s", path)
-	}
-	require.NoError(t, enc(f, img))
-}
-
 // writeFile writes raw bytes (a corrupt image, a note).
 func writeFile(t testing.TB, path, content string) {
 	t.Helper()
@@ -70,8 +43,8 @@ func writeFile(t testing.TB, path, content string) {
 func twoClassDir(t testing.TB, n int) string {
 	dir := t.TempDir()
 	for i := 0; i < n; i++ {
-		writeImage(t, filepath.Join(dir, "a", name(i)), solid(6, 4, color.NRGBA{byte(10 + i), 0, 0, 255}))
-		writeImage(t, filepath.Join(dir, "b", name(i)), solid(6, 4, color.NRGBA{byte(200 + i), 0, 0, 255}))
+		imagefiletest.Write(t, filepath.Join(dir, "a", name(i)), solid(6, 4, color.NRGBA{byte(10 + i), 0, 0, 255}))
+		imagefiletest.Write(t, filepath.Join(dir, "b", name(i)), solid(6, 4, color.NRGBA{byte(200 + i), 0, 0, 255}))
 	}
 	return dir
 }

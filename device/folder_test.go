@@ -2,23 +2,15 @@ package device
 
 import (
 	"image"
-	"image/png"
 	"io"
 	"os"
 	"path/filepath"
 	"testing"
 
 	"github.com/stretchr/testify/require"
-)
 
-func writePNG(t *testing.T, path string, img image.Image) {
-	t.Helper()
-	require.NoError(t, os.MkdirAll(filepath.Dir(path), 0o755))
-	f, err := os.Create(path)
-	require.NoError(t, err)
-	require.NoError(t, png.Encode(f, img))
-	require.NoError(t, f.Close())
-}
+	"github.com/edgecnn/edgecnn/internal/imagefile/imagefiletest"
+)
 
 func writeJPEG(t *testing.T, path string, i int) {
 	t.Helper()
@@ -28,9 +20,9 @@ func writeJPEG(t *testing.T, path string, i int) {
 
 func TestFolderReadsImagesInSortedOrder(t *testing.T) {
 	dir := t.TempDir()
-	writePNG(t, filepath.Join(dir, "b", "2.png"), producerImage(2))
+	imagefiletest.Write(t, filepath.Join(dir, "b", "2.png"), producerImage(2))
 	writeJPEG(t, filepath.Join(dir, "a", "1.jpg"), 1)
-	writePNG(t, filepath.Join(dir, "a", "0.png"), producerImage(0))
+	imagefiletest.Write(t, filepath.Join(dir, "a", "0.png"), producerImage(0))
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "notes.txt"), []byte("not an image"), 0o644))
 
 	cam, err := Open(dir, CameraOptions{})

@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"image"
 	"image/color"
-	"image/png"
 	"os"
 	"path/filepath"
 	"strings"
@@ -13,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/edgecnn/edgecnn/infer/randmodel"
+	"github.com/edgecnn/edgecnn/internal/imagefile/imagefiletest"
 	"github.com/edgecnn/edgecnn/model"
 )
 
@@ -28,17 +28,13 @@ func inferFixture(t *testing.T) (modelPath, dir string) {
 	modelPath = filepath.Join(tmp, "m.q8.ecnn")
 	require.NoError(t, model.Save(modelPath, m))
 	dir = filepath.Join(tmp, "images")
-	require.NoError(t, os.MkdirAll(filepath.Join(dir, "sub"), 0o755))
 	for i, name := range []string{"b.png", "a.png", "sub/c.png"} {
 		img := image.NewNRGBA(image.Rect(0, 0, 20+i, 15))
 		for p := range img.Pix {
 			img.Pix[p] = uint8(p*7 + i*50)
 		}
 		img.Set(0, 0, color.NRGBA{255, 0, 0, 255})
-		f, err := os.Create(filepath.Join(dir, name))
-		require.NoError(t, err)
-		require.NoError(t, png.Encode(f, img))
-		require.NoError(t, f.Close())
+		imagefiletest.Write(t, filepath.Join(dir, name), img)
 	}
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "broken.png"), []byte("not a png"), 0o644))
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "notes.txt"), []byte("skipped"), 0o644))

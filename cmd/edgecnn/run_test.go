@@ -7,9 +7,6 @@ import (
 	"encoding/json"
 	"image"
 	"image/color"
-	"image/jpeg"
-	"image/png"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -21,6 +18,7 @@ import (
 	"periph.io/x/conn/v3/gpio/gpiotest"
 
 	"github.com/edgecnn/edgecnn/infer"
+	"github.com/edgecnn/edgecnn/internal/imagefile/imagefiletest"
 	"github.com/edgecnn/edgecnn/model"
 	"github.com/edgecnn/edgecnn/train"
 )
@@ -48,18 +46,8 @@ func writeTestImages(t testing.TB, n int) string {
 				img.SetNRGBA(x, y, color.NRGBA{uint8(x * (i + 3)), uint8(y * 9 * (i%4 + 1)), uint8((x + y) * i), 255})
 			}
 		}
-		sub := []string{"a", "b"}[i%2]
-		require.NoError(t, os.MkdirAll(filepath.Join(dir, sub), 0o755))
-		var buf bytes.Buffer
-		name := filepath.Join(dir, sub, strings.Repeat("x", i%3)+string(rune('0'+i)))
-		if i%2 == 0 {
-			require.NoError(t, png.Encode(&buf, img))
-			name += ".png"
-		} else {
-			require.NoError(t, jpeg.Encode(&buf, img, nil))
-			name += ".jpg"
-		}
-		require.NoError(t, os.WriteFile(name, buf.Bytes(), 0o644))
+		sub, ext := []string{"a", "b"}[i%2], []string{".png", ".jpg"}[i%2]
+		imagefiletest.Write(t, filepath.Join(dir, sub, strings.Repeat("x", i%3)+string(rune('0'+i))+ext), img)
 	}
 	return dir
 }

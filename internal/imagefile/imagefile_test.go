@@ -4,16 +4,13 @@ import (
 	"bytes"
 	"image"
 	"image/color"
-	"image/gif"
-	"image/jpeg"
-	"image/png"
-	"io"
 	"os"
 	"path/filepath"
 	"testing"
 
 	"github.com/stretchr/testify/require"
-	"golang.org/x/image/bmp"
+
+	"github.com/edgecnn/edgecnn/internal/imagefile/imagefiletest"
 )
 
 // write creates path (and its folders) with content.
@@ -23,11 +20,11 @@ func write(t *testing.T, path string, content []byte) {
 	require.NoError(t, os.WriteFile(path, content, 0o644))
 }
 
-// encoded is img in the format enc writes.
-func encoded(t *testing.T, img image.Image, enc func(io.Writer, image.Image) error) []byte {
+// encoded is img in the format ext names.
+func encoded(t *testing.T, img image.Image, ext string) []byte {
 	t.Helper()
 	var b bytes.Buffer
-	require.NoError(t, enc(&b, img))
+	require.NoError(t, imagefiletest.Encode(&b, ext, img))
 	return b.Bytes()
 }
 
@@ -79,16 +76,10 @@ func TestDecodeEveryFormat(t *testing.T) {
 		img.Pix[i] = 255
 	}
 	img.SetNRGBA(1, 2, color.NRGBA{0, 0, 0, 255})
-	encoders := map[string]func(io.Writer, image.Image) error{
-		"a.png": png.Encode,
-		"b.jpg": func(w io.Writer, m image.Image) error { return jpeg.Encode(w, m, nil) },
-		"c.gif": func(w io.Writer, m image.Image) error { return gif.Encode(w, m, nil) },
-		"d.bmp": bmp.Encode,
-	}
 	dir := t.TempDir()
-	for name, enc := range encoders {
+	for _, name := range []string{"a.png", "b.jpg", "c.gif", "d.bmp"} {
 		path := filepath.Join(dir, name)
-		write(t, path, encoded(t, img, enc))
+		imagefiletest.Write(t, path, img)
 		got, err := Decode(path)
 		require.NoError(t, err, name)
 		require.Equal(t, img.Bounds(), got.Bounds(), name)
@@ -106,14 +97,14 @@ func TestDecodeErrorsNameTheFile(t *testing.T) {
 	_, err := Decode(notImage)
 	require.ErrorContains(t, err, notImage+": cannot decode: not a JPEG, PNG, GIF or BMP image")
 
-	full := encoded(t, image.NewGray(image.Rect(0, 0, 8, 8)), png.Encode)
+	full := encoded(t, image.NewGray(image.Rect(0, 0, 8, 8)), ".png")
 	truncated := filepath.Join(dir, "cut.png")
 	write(t, truncated, full[:len(full)/2])
 	_, err = Decode(truncated)
 	require.ErrorContains(t, err, truncated+": cannot decode: ")
 
 	empty := filepath.Join(dir, "empty.bmp")
-	write(t, empty, encoded(t, image.NewRGBA(image.Rect(0, 0, 0, 0)), bmp.Encode))
+	write(t, empty, encoded(t, image.NewRGBA(image.Rect(0, 0, 0, 0)), ".bmp"))
 	_, err = Decode(empty)
 	require.EqualError(t, err, empty+": empty image")
 

@@ -1,0 +1,33 @@
+package imagefiletest
+
+import (
+	"image"
+	"image/color"
+	"io"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+func TestWriteEncodesByExtension(t *testing.T) {
+	img := image.NewNRGBA(image.Rect(0, 0, 3, 2))
+	img.SetNRGBA(2, 1, color.NRGBA{255, 255, 255, 255})
+	dir := t.TempDir()
+	for name, format := range map[string]string{"a.png": "png", "sub/b.JPG": "jpeg", "c.jpeg": "jpeg", "d.gif": "gif", "e.BMP": "bmp"} {
+		path := filepath.Join(dir, name)
+		Write(t, path, img)
+		f, err := os.Open(path)
+		require.NoError(t, err)
+		got, kind, err := image.Decode(f)
+		require.NoError(t, f.Close())
+		require.NoError(t, err, name)
+		require.Equal(t, format, kind, name)
+		require.Equal(t, img.Bounds(), got.Bounds(), name)
+	}
+}
+
+func TestEncodeUnknownExtension(t *testing.T) {
+	require.EqualError(t, Encode(io.Discard, ".tiff", image.NewGray(image.Rect(0, 0, 1, 1))), `no image encoder for ".tiff"`)
+}

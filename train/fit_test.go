@@ -83,6 +83,7 @@ var adam = Optimizer{LearningRate: 1e-3}
 // TestFitLearnsAndIsDeterministic trains twice from the same seed with two
 // threads: the histories must be identical and the task learnt.
 func TestFitLearnsAndIsDeterministic(t *testing.T) {
+	skipLongFit(t)
 	run := func() *Result {
 		n := smallNet(t, 42, 2)
 		res, err := n.Fit(context.Background(), newStripes(600, 16, 20, 1, true), newStripes(100, 16, 32, 2, false),
@@ -106,6 +107,7 @@ func TestFitLearnsAndIsDeterministic(t *testing.T) {
 // resumes it from the checkpoint: history and weights must match an
 // uninterrupted run exactly.
 func TestFitResume(t *testing.T) {
+	skipLongFit(t)
 	dir := t.TempDir()
 	opts := FitOptions{Epochs: 3, BatchSize: 32, Optimizer: adam}
 	full, err := smallNet(t, 5, 2).Fit(context.Background(), newStripes(200, 16, 32, 1, true), newStripes(64, 16, 32, 2, false), opts)
@@ -144,6 +146,7 @@ func TestFitResume(t *testing.T) {
 // TestEarlyStopping: with a zero learning rate nothing improves, so
 // patience 2 stops after three epochs and keeps epoch 1.
 func TestEarlyStopping(t *testing.T) {
+	skipLongFit(t)
 	n := smallNet(t, 1, 2)
 	res, err := n.Fit(context.Background(), newStripes(64, 16, 32, 1, true), newStripes(32, 16, 32, 2, false),
 		FitOptions{Epochs: 10, BatchSize: 32, Optimizer: Optimizer{Name: "sgd", LearningRate: 1e-30}, Patience: 2, MinDelta: 1e-3})
@@ -152,4 +155,12 @@ func TestEarlyStopping(t *testing.T) {
 	require.Len(t, res.History.Epochs, 3)
 	require.Equal(t, 1, res.BestEpoch)
 	require.Equal(t, "val_loss", res.Monitor)
+}
+
+// skipLongFit skips multi-epoch training runs in -short mode: they take
+// seconds natively but minutes under QEMU, where the arm64 suite runs -short.
+func skipLongFit(t *testing.T) {
+	if testing.Short() {
+		t.Skip("multi-epoch training: skipped in -short mode")
+	}
 }

@@ -24,7 +24,7 @@ func init() {
 		Long: `info prints the board model (/proc/device-tree/model), the CPU cores and SIMD
 features (NEON/asimd, dot product asimddp), memory (/proc/meminfo), the SoC
 temperature (/sys/class/thermal/thermal_zone0/temp) and which int8 kernels
-the runtime uses on this CPU (generic, neon or sdot). Facts that cannot be
+the runtime uses on this CPU (generic, neon, sdot or avx2). Facts that cannot be
 read are "unknown" (null in JSON).`,
 		Example: `  edgecnn device info
   edgecnn device info --json`,

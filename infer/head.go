@@ -50,6 +50,12 @@ func (r *Runtime) newHead() error {
 	return nil
 }
 
+// RawOutput is the int8 output of the model's last layer from the latest
+// Classify or Run call, before dequantisation and the head's activation: the
+// values the kernels computed, identical on every architecture. It aliases
+// the runtime's arena and is valid until the next call; nil for float models.
+func (r *Runtime) RawOutput() []int8 { return r.head.q8 }
+
 // dequantize refreshes logits from an int8 output.
 func (h *head) dequantize() {
 	for i, q := range h.q8 {

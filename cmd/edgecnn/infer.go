@@ -18,6 +18,14 @@ type inferLine struct {
 	Label         string             `json:"label"`
 	Probability   float32            `json:"probability"`
 	Probabilities map[string]float32 `json:"probabilities"`
+	// Raw is the int8 output of the last layer (--raw only).
+	Raw []int8 `json:"raw,omitempty"`
+}
+
+// inferFormat is how "edgecnn infer" prints each result.
+type inferFormat struct {
+	json bool // one JSON object per line instead of tab-separated text
+	raw  bool // add the int8 head outputs
 }
 
 func init() { rootCmd.AddCommand(newInferCmd()) }
@@ -25,7 +33,7 @@ func init() { rootCmd.AddCommand(newInferCmd()) }
 func newInferCmd() *cobra.Command {
 	var path string
 	var threads int
-	var asJSON bool
+	var format inferFormat
 	c := &cobra.Command{
 		Use:   "infer --model M IMAGE...|DIR",
 		Short: "Classify image files with a model",
@@ -33,10 +41,16 @@ func newInferCmd() *cobra.Command {
 same fixed-memory runtime as the device: each image is resized as in training,
 scaled, quantised and run. A folder is searched recursively in sorted order.
 An image that cannot be read is reported on stderr and skipped; the exit code
-is then non-zero.`,
+is then non-zero.
+
+--raw adds the int8 outputs of the model's last layer, before dequantisation
+and the sigmoid or softmax: the key "raw" (an array of integers) in JSON, a
+last column raw=v1,v2,... in text. They are the kernels' exact results, the
+same on every CPU, so two runs can be compared byte for byte.`,
 		Example: `  edgecnn infer --model model.q8.ecnn photo.jpg
   edgecnn infer --model model.q8.ecnn photos/valid --json > results.jsonl
-  edgecnn infer --model model.ecnn --threads 2 a.png b.png`,
+  edgecnn infer --model model.ecnn --threads 2 a.png b.png
+  edgecnn infer --model model.q8.ecnn photos/valid --json --raw > raw.jsonl`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		Args:          cobra.MinimumNArgs(1),
@@ -46,16 +60,20 @@ is then non-zero.`,
 				return err
 			}
 			defer rt.Close()
+			if format.raw && rt.RawOutput() == nil {
+				return fmt.Errorf("%s: --raw needs an int8 model, not a %s one", path, rt.Model().DType)
+			}
 			files, err := inferFiles(args)
 			if err != nil {
 				return err
 			}
-			return classifyFiles(rt, files, asJSON, cmd.OutOrStdout(), cmd.ErrOrStderr())
+			return classifyFiles(rt, files, format, cmd.OutOrStdout(), cmd.ErrOrStderr())
 		},
 	}
 	c.Flags().StringVar(&path, "model", "", "model file (.ecnn, int8 or float)")
 	c.Flags().IntVar(&threads, "threads", 1, "inference threads")
-	c.Flags().BoolVar(&asJSON, "json", false, "print one JSON object per image (keys file, label, probability, probabilities)")
+	c.Flags().BoolVar(&format.json, "json", false, "print one JSON object per image (keys file, label, probability, probabilities)")
+	c.Flags().BoolVar(&format.raw, "raw", false, "also print the int8 outputs of the last layer (int8 models; key raw in JSON)")
 	c.MarkFlagRequired("model")
 	return c
 }
@@ -84,7 +102,7 @@ func inferFiles(args []string) ([]string, error) {
 
 // classifyFiles prints each file's result; unreadable files are warned
 // about and counted, and make the command fail at the end.
-func classifyFiles(rt *infer.Runtime, files []string, asJSON bool, out, errw io.Writer) error {
+func classifyFiles(rt *infer.Runtime, files []string, format inferFormat, out, errw io.Writer) error {
 	failed := 0
 	for _, f := range files {
 		res, err := classifyFile(rt, f)
@@ -93,10 +111,13 @@ func classifyFiles(rt *infer.Runtime, files []string, asJSON bool, out, errw io.
 			failed++
 			continue
 		}
-		if asJSON {
+		if format.json {
 			line := inferLine{File: f, Label: res.Label, Probability: res.Probability, Probabilities: map[string]float32{}}
 			for i, l := range rt.Labels() {
 				line.Probabilities[l] = res.Probabilities[i]
+			}
+			if format.raw {
+				line.Raw = rt.RawOutput()
 			}
 			if err := printJSON(out, line); err != nil {
 				return err
@@ -107,6 +128,9 @@ func classifyFiles(rt *infer.Runtime, files []string, asJSON bool, out, errw io.
 		for i, l := range rt.Labels() {
 			fmt.Fprintf(out, "\t%s=%.4f", l, res.Probabilities[i])
 		}
+		if format.raw {
+			printRaw(out, rt.RawOutput())
+		}
 		fmt.Fprintln(out)
 	}
 	if len(files) == 0 {
@@ -116,6 +140,18 @@ func classifyFiles(rt *infer.Runtime, files []string, asJSON bool, out, errw io.
 		return &exitError{code: 1, err: fmt.Errorf("%d of %d images could not be classified", failed, len(files))}
 	}
 	return nil
+}
+
+// printRaw writes the text column of --raw: "\traw=" and the values,
+// comma-separated.
+func printRaw(w io.Writer, raw []int8) {
+	fmt.Fprint(w, "\traw=")
+	for i, v := range raw {
+		if i > 0 {
+			fmt.Fprint(w, ",")
+		}
+		fmt.Fprint(w, v)
+	}
 }
 
 // classifyFile decodes one image and classifies it; errors name the file.

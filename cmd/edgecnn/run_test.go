@@ -90,7 +90,7 @@ func inferLines(t testing.TB, modelPath string, files []string) []inferLine {
 	t.Helper()
 	var out, errw bytes.Buffer
 	rt := loadRuntime(t, modelPath)
-	require.NoError(t, classifyFiles(rt, files, true, &out, &errw))
+	require.NoError(t, classifyFiles(rt, files, inferFormat{json: true}, &out, &errw))
 	var lines []inferLine
 	sc := bufio.NewScanner(&out)
 	for sc.Scan() {

@@ -1,0 +1,118 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"runtime"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+	"golang.org/x/sys/cpu"
+
+	"github.com/edgecnn/edgecnn/internal/imagefile"
+)
+
+// archRun is one way of running edgecnn: a binary, natively or under qemu,
+// and the int8 kernel path it must take there.
+type archRun struct {
+	name   string
+	qemu   []string
+	bin    string
+	kernel string
+}
+
+// The int8 model's outputs on the whole car-truck validation set are the
+// same bytes with the reference kernels (amd64 purego), AVX2, ARMv8.0 NEON
+// (qemu cortex-a72, the Pi 4's core) and SDOT (qemu cortex-a76, the Pi 5's).
+func TestInt8OutputsIdenticalAcrossArchitectures(t *testing.T) {
+	if testing.Short() {
+		t.Skip("trains a model, builds three binaries and runs 2000 images under qemu; skipped with -short")
+	}
+	if runtime.GOARCH != "amd64" {
+		t.Skip("the reference runs are amd64 builds run natively")
+	}
+	qemu, err := exec.LookPath("qemu-aarch64")
+	if err != nil {
+		t.Skip("qemu-aarch64 is not on PATH (apt-get install qemu-user)")
+	}
+	modelPath := trainedModel(t)
+
+	start := time.Now()
+	native := buildEdgecnn(t, "amd64")
+	arm := buildEdgecnn(t, "arm64")
+	// buildEdgecnn passes the environment on to go build: the last build
+	// takes the pure-Go reference kernels.
+	t.Setenv("GOFLAGS", strings.TrimSpace(os.Getenv("GOFLAGS")+" -tags=purego"))
+	purego := buildEdgecnn(t, "amd64")
+	t.Logf("builds: %v", time.Since(start).Round(time.Second))
+
+	nativeKernel := "generic"
+	if cpu.X86.HasAVX2 {
+		nativeKernel = "avx2"
+	}
+	runs := []archRun{
+		{"amd64 purego", nil, purego, "generic"},
+		{"amd64", nil, native, nativeKernel},
+		{"arm64 cortex-a72", []string{qemu, "-cpu", "cortex-a72"}, arm, "neon"},
+		{"arm64 cortex-a76", []string{qemu, "-cpu", "cortex-a76"}, arm, "sdot"},
+	}
+	var want []inferLine
+	for _, r := range runs {
+		require.Equal(t, r.kernel, kernelPathOf(t, r), r.name)
+		start := time.Now()
+		stdout, _ := runBinary(t, r.qemu, r.bin, "infer", "--model", modelPath, "--json", "--raw", "--threads", "2", carTruckValid)
+		got := parseInferLines(t, stdout)
+		t.Logf("%s (%s kernels): %d images in %v", r.name, r.kernel, len(got), time.Since(start).Round(time.Millisecond))
+		if want == nil {
+			want = got
+			continue
+		}
+		require.Len(t, got, len(want), r.name)
+		for i := range want {
+			require.Equal(t, want[i].File, got[i].File, "%s: line %d", r.name, i)
+			require.Equal(t, want[i].Label, got[i].Label, "%s: %s", r.name, want[i].File)
+			require.Equal(t, want[i].Raw, got[i].Raw, "%s: %s", r.name, want[i].File)
+		}
+	}
+
+	images, err := imagefile.List(carTruckValid)
+	require.NoError(t, err)
+	require.Len(t, want, len(images), "every validation image is classified")
+	t.Logf("%d images: same order, labels and raw outputs on all %d runs", len(want), len(runs))
+	labels := map[string]bool{}
+	for _, l := range want {
+		require.NotEmpty(t, l.Raw, l.File)
+		labels[l.Label] = true
+	}
+	require.Len(t, labels, 2, "the trained model tells cars from trucks")
+}
+
+// kernelPathOf is the kernel path "edgecnn device info" reports for run r.
+func kernelPathOf(t *testing.T, r archRun) string {
+	t.Helper()
+	stdout, _ := runBinary(t, r.qemu, r.bin, "device", "info", "--json")
+	var info struct {
+		KernelPath string `json:"kernel_path"`
+	}
+	require.NoError(t, json.Unmarshal(stdout, &info), "%s", stdout)
+	return info.KernelPath
+}
+
+// parseInferLines decodes the JSON lines of edgecnn infer --json.
+func parseInferLines(t *testing.T, out []byte) []inferLine {
+	t.Helper()
+	var lines []inferLine
+	sc := bufio.NewScanner(bytes.NewReader(out))
+	for sc.Scan() {
+		var l inferLine
+		require.NoError(t, json.Unmarshal(sc.Bytes(), &l), sc.Text())
+		lines = append(lines, l)
+	}
+	require.NoError(t, sc.Err())
+	return lines
+}

@@ -40,6 +40,9 @@ type benchReport struct {
 	ScratchBytes    int         `json:"scratch_bytes"`
 	MACs            int64       `json:"macs"`
 	GMACsPerSecond  float64     `json:"gmacs_per_second"`
+	// PeakRSSBytes is the process's peak resident memory so far (0 when the
+	// system does not say).
+	PeakRSSBytes int64 `json:"peak_rss_bytes"`
 }
 
 // benchFlags are the options of "edgecnn bench".
@@ -61,7 +64,8 @@ var benchCmd = &cobra.Command{
 	Short: "Measure inference latency, allocations and memory per frame",
 	Long: `bench classifies a random frame again and again through the device runtime and
 reports per-frame latency (median and 99th percentile), heap allocations per
-frame, the arena size, the multiply-accumulates and the kernel path.
+frame, the arena size, the process's peak resident memory, the
+multiply-accumulates and the kernel path.
 
 With --arch it measures an untrained, randomly initialised preset quantised to
 int8 on random calibration images (as benchncnn does), so no trained model is
@@ -91,8 +95,8 @@ needed. --threads takes a list and reports each.`,
 				fmt.Fprintf(cmd.OutOrStdout(), "%s: %s %v, frame %s, %s kernels, arena %d bytes, scratch %d bytes, %.1f M MACs\n",
 					rep.Model, rep.DType, rep.Input, rep.Frame, rep.Kernel, rep.ArenaBytes, rep.ScratchBytes, float64(rep.MACs)/1e6)
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "threads %d: median %.3f ms, p99 %.3f ms, %.1f frames/s, %.2f GMAC/s, %.2f allocs/frame\n",
-				threads, rep.LatencyMedianMS, rep.LatencyP99MS, rep.FramesPerSecond, rep.GMACsPerSecond, rep.AllocsPerFrame)
+			fmt.Fprintf(cmd.OutOrStdout(), "threads %d: median %.3f ms, p99 %.3f ms, %.1f frames/s, %.2f GMAC/s, %.2f allocs/frame, peak RSS %.1f MiB\n",
+				threads, rep.LatencyMedianMS, rep.LatencyP99MS, rep.FramesPerSecond, rep.GMACsPerSecond, rep.AllocsPerFrame, float64(rep.PeakRSSBytes)/(1<<20))
 		}
 		return nil
 	},
@@ -228,5 +232,6 @@ func benchRun(m *model.Model, o *benchFlags, threads int) (*benchReport, error) 
 	rep.LatencyMeanMS = ms(total) / float64(len(lat))
 	rep.FramesPerSecond = 1000 / rep.LatencyMeanMS
 	rep.GMACsPerSecond = float64(s.MACs) / (rep.LatencyMeanMS * 1e6)
+	rep.PeakRSSBytes, _ = peakRSSBytes()
 	return rep, nil
 }

@@ -118,6 +118,7 @@ func TestBenchCommand(t *testing.T) {
 		}
 		require.Equal(t, float64(i+1), r["threads"])
 		require.LessOrEqual(t, r["latency_ms_median"], r["latency_ms_p99"])
+		require.Greater(t, r["peak_rss_bytes"], float64(1<<20), "the process's peak RSS")
 	}
 	// Flags keep their values between runs.
 	bench.model, bench.asJSON = "", false

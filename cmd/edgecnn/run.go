@@ -247,37 +247,3 @@ func (l *lockedWriter) Write(p []byte) (int, error) {
 	defer l.mu.Unlock()
 	return l.w.Write(p)
 }
-
-// printPeakRSS reports the process's peak resident set size: VmHWM from
-// /proc/self/status, else getrusage's Maxrss. Linux carries Maxrss over
-// exec from the process image before it, so a binary started by a large
-// parent (via vfork, as Go's os/exec does) would report the parent's size.
-func printPeakRSS(w io.Writer) {
-	if kib, ok := vmHWM(); ok {
-		fmt.Fprintf(w, "edgecnn: peak RSS %.1f MiB\n", float64(kib)/1024)
-		return
-	}
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err == nil {
-		fmt.Fprintf(w, "edgecnn: peak RSS %.1f MiB\n", float64(ru.Maxrss)/1024)
-	}
-}
-
-// vmHWM reads the peak resident set size in KiB from /proc/self/status.
-func vmHWM() (int64, bool) {
-	b, err := os.ReadFile("/proc/self/status")
-	if err != nil {
-		return 0, false
-	}
-	for _, line := range strings.Split(string(b), "\n") {
-		if rest, ok := strings.CutPrefix(line, "VmHWM:"); ok {
-			f := strings.Fields(rest)
-			if len(f) == 0 {
-				return 0, false
-			}
-			n, err := strconv.ParseInt(f[0], 10, 64)
-			return n, err == nil
-		}
-	}
-	return 0, false
-}

@@ -36,7 +36,8 @@ test-unit:
 
 test-gocv:
 ifeq ($(HAVE_OPENCV),yes)
-	$(GO) test -count=1 -tags $(GOCV_TAGS) ./device/... ./cmd/edgecnn/...
+	$(GO) test -count=1 -tags $(GOCV_TAGS) ./device/...
+	$(GO) test -count=1 -tags $(GOCV_TAGS) -run 'Gocv|VideoFile' ./cmd/edgecnn/
 else
 	@echo "test-gocv: skipped: OpenCV not installed (apt-get install -y libopencv-dev)"
 endif

@@ -3,6 +3,7 @@ package model
 import (
 	"encoding/binary"
 	"errors"
+	"hash/crc32"
 	"os"
 	"path/filepath"
 	"strings"
@@ -122,10 +123,16 @@ func FuzzDecode(f *testing.F) {
 	if err != nil {
 		f.Fatal(err)
 	}
-	f.Add(good)
-	f.Add(good[:64])
-	f.Add([]byte("ECNN"))
-	f.Fuzz(func(t *testing.T, b []byte) {
+	f.Add(good, false)
+	f.Add(good, true)
+	f.Add(good[:64], false)
+	f.Add([]byte("ECNN"), true)
+	f.Fuzz(func(t *testing.T, b []byte, reseal bool) {
+		if reseal {
+			// Fix the length field and the checksum, so that the fuzzer
+			// reaches the header and tensor-table checks behind them.
+			b = resealed(b)
+		}
 		m, err := Decode(b)
 		if err != nil {
 			if !errors.Is(err, ErrFormat) {
@@ -138,4 +145,34 @@ func FuzzDecode(f *testing.F) {
 			t.Fatalf("decoded model does not re-encode: %v", err)
 		}
 	})
+}
+
+// resealed returns a copy of b with its total-length field and trailing
+// CRC-32C made consistent with its contents.
+func resealed(b []byte) []byte {
+	if len(b) < prefixSize+crcSize {
+		return b
+	}
+	b = append([]byte(nil), b...)
+	binary.LittleEndian.PutUint64(b[16:], uint64(len(b)))
+	end := len(b) - crcSize
+	binary.LittleEndian.PutUint32(b[end:], crc32.Checksum(b[:end], castagnoli))
+	return b
+}
+
+// A resealed model whose header was edited still gets a clear error.
+func TestDecodeResealedHeaderEdits(t *testing.T) {
+	good, err := Encode(tinyModel())
+	require.NoError(t, err)
+	for name, edit := range map[string][2]string{
+		"dtype":  {`"dtype":"float16"`, `"dtype":"float64"`},
+		"shape":  {`"shape":[32,1]`, `"shape":[33,1]`},
+		"offset": {`"offset":`, `"offset":1`},
+		"json":   {`"tensors":[`, `"tensors":{`},
+	} {
+		b := []byte(strings.Replace(string(good), edit[0], edit[1], 1))
+		require.NotEqual(t, good, b, name)
+		_, err := Decode(resealed(b))
+		require.ErrorIs(t, err, ErrFormat, name)
+	}
 }

@@ -8,8 +8,10 @@ import (
 	"io"
 	"math"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
+	"unicode"
 
 	"github.com/edgecnn/edgecnn/internal/atomicfile"
 	"github.com/edgecnn/edgecnn/model"
@@ -94,12 +96,21 @@ func (t *Table) Format() ([]byte, error) {
 	}
 	fmt.Fprintf(&b, " samples=%d seed=%d\n# tensor min max scale zero_point\n", t.Samples, t.Seed)
 	for _, e := range t.Entries {
-		if e.Name == "" || strings.ContainsAny(e.Name, " \t\r\n#") {
-			return nil, fmt.Errorf("tensor name %q cannot be written to a calibration table", e.Name)
+		if err := checkName(e.Name); err != nil {
+			return nil, err
 		}
 		fmt.Fprintf(&b, "%s %s %s %s %d\n", e.Name, fmtFloat(e.Min), fmtFloat(e.Max), fmtFloat(e.Scale), e.ZeroPoint)
 	}
 	return b.Bytes(), nil
+}
+
+// checkName refuses a tensor name that would not read back as one field
+// of an entry line.
+func checkName(name string) error {
+	if name == "" || strings.ContainsFunc(name, unicode.IsSpace) || strings.Contains(name, "#") {
+		return fmt.Errorf("tensor name %q cannot be written to a calibration table (empty, a space or '#')", name)
+	}
+	return nil
 }
 
 func fmtFloat(x float32) string { return strconv.FormatFloat(float64(x), 'g', -1, 32) }
@@ -186,8 +197,18 @@ func (t *Table) parseHeader(s string) error {
 			return fmt.Errorf("header field %s=%q: %w", k, v, err)
 		}
 	}
-	if len(t.ModelHash) != 64 {
+	if len(t.ModelHash) != 64 || strings.Trim(t.ModelHash, "0123456789abcdef") != "" {
 		return fmt.Errorf("header has no model hash (hash=<64 hex digits>)")
+	}
+	if !slices.Contains(Methods, t.Method) {
+		return fmt.Errorf("header method %q is not one of %s", t.Method, methodList)
+	}
+	_, hasPercentile := fields["percentile"]
+	switch {
+	case hasPercentile != (t.Method == Percentile):
+		return fmt.Errorf("header field percentile goes with method=%s and only with it", Percentile)
+	case hasPercentile && !(t.Percentile > 50 && t.Percentile <= 100):
+		return fmt.Errorf("header percentile %v is outside (50, 100]", t.Percentile)
 	}
 	return nil
 }
@@ -223,6 +244,9 @@ func parseEntry(s string) (Entry, error) {
 		return Entry{}, fmt.Errorf("want 5 fields (tensor min max scale zero_point), got %d", len(f))
 	}
 	e := Entry{Name: f[0]}
+	if err := checkName(e.Name); err != nil {
+		return Entry{}, err
+	}
 	var v [3]float64
 	for i := range v {
 		x, err := strconv.ParseFloat(f[i+1], 32)

@@ -75,6 +75,11 @@ fuzz:
 	$(FUZZ) -fuzz FuzzDecode ./model/
 	$(FUZZ) -fuzz FuzzLoad ./infer/
 	$(FUZZ) -fuzz FuzzReadBundle ./firmware/
+	$(FUZZ) -fuzz FuzzReadConfig ./firmware/
+	$(FUZZ) -fuzz FuzzParseTable ./calib/
+	$(FUZZ) -fuzz FuzzFromSpecFile ./train/
+	$(FUZZ) -fuzz FuzzMJPEGStream ./device/
+	$(FUZZ) -fuzz FuzzRawFrames ./device/
 
 clean:
 	rm -rf $(BIN) demo-out

@@ -21,6 +21,11 @@ type batchNorm struct {
 	mean, invStd                 []float64   // of the last training batch
 	sumDy, sumDyX                []float64   // channel sums of the last backward pass
 	partA, partB                 [][]float64 // per-worker channel sums
+
+	phase                bnPhase   // what part runs
+	call                 pass      // the forward or backward call in progress
+	normMean, normInvStd []float64 // the statistics bnNormalize uses
+	count                float64   // values per channel in the backward call's batch
 }
 
 func newBatchNorm(epsilon, momentum float64) *batchNorm {
@@ -54,15 +59,23 @@ func (b *batchNorm) alloc(threads, maxBatch int) {
 	}
 }
 
-// channelSums has every worker sum f(value, channel) over its samples into
+// bnPhase is the per-worker step a batchNorm job runs.
+type bnPhase int
+
+const (
+	bnMean      bnPhase = iota // channel sums of x into partA
+	bnVariance                 // channel sums of (x - mean)^2 into partB
+	bnNormalize                // y from x with normMean and normInvStd
+	bnSumDy                    // channel sums of dy into partA
+	bnSumDyXhat                // channel sums of dy * xhat into partB
+	bnInputGrad                // dx
+)
+
+// channelSums has every worker run a summing phase over its samples into
 // part[w], then adds the parts in worker order into dst.
-func (b *batchNorm) channelSums(e *engine, n int, dst []float64, part [][]float64, f func(w, s int, acc []float64)) {
-	e.run(n, func(w, b0, b1 int) {
-		clear(part[w])
-		for s := b0; s < b1; s++ {
-			f(w, s, part[w])
-		}
-	})
+func (b *batchNorm) channelSums(e *engine, n int, phase bnPhase, dst []float64, part [][]float64) {
+	b.phase = phase
+	e.run(n, b)
 	clear(dst)
 	for _, p := range part {
 		for c, v := range p {
@@ -73,25 +86,15 @@ func (b *batchNorm) channelSums(e *engine, n int, dst []float64, part [][]float6
 
 func (b *batchNorm) forward(e *engine, in, out []float32, n int, training bool) {
 	c, size := b.in.C, b.in.size()
+	b.call = pass{in: in, out: out}
 	if training {
 		count := float64(n * size / c)
-		b.channelSums(e, n, b.mean, b.partA, func(w, s int, acc []float64) {
-			x := in[s*size : (s+1)*size]
-			for i, v := range x {
-				acc[i%c] += float64(v)
-			}
-		})
+		b.channelSums(e, n, bnMean, b.mean, b.partA)
 		for i := range b.mean {
 			b.mean[i] /= count
 		}
 		variance := b.invStd
-		b.channelSums(e, n, variance, b.partB, func(w, s int, acc []float64) {
-			x := in[s*size : (s+1)*size]
-			for i, v := range x {
-				d := float64(v) - b.mean[i%c]
-				acc[i%c] += d * d
-			}
-		})
+		b.channelSums(e, n, bnVariance, variance, b.partB)
 		m := b.momentum
 		for i := range variance {
 			variance[i] /= count
@@ -99,25 +102,16 @@ func (b *batchNorm) forward(e *engine, in, out []float32, n int, training bool) 
 			b.movVar.value[i] = float32(float64(b.movVar.value[i])*m + variance[i]*(1-m))
 			b.invStd[i] = 1 / math.Sqrt(variance[i]+b.epsilon)
 		}
-		b.normalize(e, in, out, n, b.mean, b.invStd)
-		return
-	}
-	mean, inv := b.partA[0], b.partB[0]
-	for i := range c {
-		mean[i] = float64(b.movMean.value[i])
-		inv[i] = 1 / math.Sqrt(float64(b.movVar.value[i])+b.epsilon)
-	}
-	b.normalize(e, in, out, n, mean, inv)
-}
-
-func (b *batchNorm) normalize(e *engine, in, out []float32, n int, mean, invStd []float64) {
-	c, size := b.in.C, b.in.size()
-	e.run(n, func(w, b0, b1 int) {
-		for i := b0 * size; i < b1*size; i++ {
-			ch := i % c
-			out[i] = float32((float64(in[i])-mean[ch])*invStd[ch])*b.gamma.value[ch] + b.beta.value[ch]
+		b.normMean, b.normInvStd = b.mean, b.invStd
+	} else {
+		b.normMean, b.normInvStd = b.partA[0], b.partB[0]
+		for i := range c {
+			b.normMean[i] = float64(b.movMean.value[i])
+			b.normInvStd[i] = 1 / math.Sqrt(float64(b.movVar.value[i])+b.epsilon)
 		}
-	})
+	}
+	b.phase = bnNormalize
+	e.run(n, b)
 }
 
 // backward: with xhat the normalised input and N the values per channel,
@@ -125,18 +119,9 @@ func (b *batchNorm) normalize(e *engine, in, out []float32, n int, mean, invStd 
 // dx = gamma*invStd * (dy - dbeta/N - xhat*dgamma/N).
 func (b *batchNorm) backward(e *engine, in, out, dout, din []float32, n int) {
 	c, size := b.in.C, b.in.size()
-	b.channelSums(e, n, b.sumDy, b.partA, func(w, s int, acc []float64) {
-		for i, v := range dout[s*size : (s+1)*size] {
-			acc[i%c] += float64(v)
-		}
-	})
-	b.channelSums(e, n, b.sumDyX, b.partB, func(w, s int, acc []float64) {
-		x := in[s*size : (s+1)*size]
-		for i, v := range dout[s*size : (s+1)*size] {
-			ch := i % c
-			acc[ch] += float64(v) * (float64(x[i]) - b.mean[ch]) * b.invStd[ch]
-		}
-	})
+	b.call = pass{in: in, out: out, dout: dout, din: din, backward: true}
+	b.channelSums(e, n, bnSumDy, b.sumDy, b.partA)
+	b.channelSums(e, n, bnSumDyXhat, b.sumDyX, b.partB)
 	for ch := range c {
 		b.beta.grad[ch] = float32(b.sumDy[ch])
 		b.gamma.grad[ch] = float32(b.sumDyX[ch])
@@ -144,13 +129,56 @@ func (b *batchNorm) backward(e *engine, in, out, dout, din []float32, n int) {
 	if din == nil {
 		return
 	}
-	count := float64(n * size / c)
-	e.run(n, func(w, b0, b1 int) {
-		for i := b0 * size; i < b1*size; i++ {
-			ch := i % c
-			xhat := (float64(in[i]) - b.mean[ch]) * b.invStd[ch]
-			g := float64(b.gamma.value[ch]) * b.invStd[ch]
-			din[i] = float32(g * (float64(dout[i]) - b.sumDy[ch]/count - xhat*b.sumDyX[ch]/count))
+	b.count = float64(n * size / c)
+	b.phase = bnInputGrad
+	e.run(n, b)
+}
+
+// part runs the current phase on samples [b0, b1).
+func (b *batchNorm) part(w, b0, b1 int) {
+	c := b.in.C
+	lo, hi := b0*b.in.size(), b1*b.in.size()
+	in, out, dout, din := b.call.in, b.call.out, b.call.dout, b.call.din
+	mean, invStd := b.mean, b.invStd
+	switch b.phase {
+	case bnMean:
+		acc := b.partA[w]
+		clear(acc)
+		for i := lo; i < hi; i++ {
+			acc[i%c] += float64(in[i])
 		}
-	})
+	case bnVariance:
+		acc := b.partB[w]
+		clear(acc)
+		for i := lo; i < hi; i++ {
+			d := float64(in[i]) - mean[i%c]
+			acc[i%c] += d * d
+		}
+	case bnNormalize:
+		mean, invStd = b.normMean, b.normInvStd
+		for i := lo; i < hi; i++ {
+			ch := i % c
+			out[i] = float32((float64(in[i])-mean[ch])*invStd[ch])*b.gamma.value[ch] + b.beta.value[ch]
+		}
+	case bnSumDy:
+		acc := b.partA[w]
+		clear(acc)
+		for i := lo; i < hi; i++ {
+			acc[i%c] += float64(dout[i])
+		}
+	case bnSumDyXhat:
+		acc := b.partB[w]
+		clear(acc)
+		for i := lo; i < hi; i++ {
+			ch := i % c
+			acc[ch] += float64(dout[i]) * (float64(in[i]) - mean[ch]) * invStd[ch]
+		}
+	case bnInputGrad:
+		for i := lo; i < hi; i++ {
+			ch := i % c
+			xhat := (float64(in[i]) - mean[ch]) * invStd[ch]
+			g := float64(b.gamma.value[ch]) * invStd[ch]
+			din[i] = float32(g * (float64(dout[i]) - b.sumDy[ch]/b.count - xhat*b.sumDyX[ch]/b.count))
+		}
+	}
 }

@@ -29,18 +29,12 @@ func (n *Sequential) TrainThroughput(batch, warmup, steps int) (float64, error) 
 	for i := range y {
 		y[i] = int32(rng.IntN(max(n.Outputs(), 2)))
 	}
-	step := func() {
-		p := n.forward(x, batch, true, nil)
-		lossAndGrad(loss, p, n.Outputs(), y, n.grads[len(n.layers)-1])
-		n.backward(x, batch, nil)
-		opt.step()
-	}
 	for range warmup {
-		step()
+		n.trainStep(opt, loss, x, y)
 	}
 	start := time.Now()
 	for range steps {
-		step()
+		n.trainStep(opt, loss, x, y)
 	}
 	return float64(batch*steps) / time.Since(start).Seconds(), nil
 }

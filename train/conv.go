@@ -28,6 +28,7 @@ type conv2D struct {
 	packed   sgemm.PackedB // kernel as a K x OC operand
 	packedT  sgemm.PackedB // its transpose, for the input gradient
 	identity bool          // 1x1, stride 1: the input is its own im2col
+	call     pass          // the forward or backward call in progress
 }
 
 func (c *conv2D) k() int { return c.kh * c.kw * c.in.C }
@@ -77,52 +78,68 @@ func (c *conv2D) gather(w int, in []float32, s, g int) []float32 {
 }
 
 func (c *conv2D) forward(e *engine, in, out []float32, n int, training bool) {
-	k, oc, m := c.k(), c.filters, c.out.H*c.out.W
-	c.packed.Pack(false, k, oc, c.kernel.value, oc)
-	e.run(n, func(w, b0, b1 int) {
-		for s := b0; s < b1; s += c.group {
-			g := min(c.group, b1-s)
-			col := c.gather(w, in, s, g)
-			o := out[s*m*oc : (s+g)*m*oc]
-			sgemm.GemmPacked(false, g*m, col, k, &c.packed, o, oc, false, &c.ws[w])
-			addBias(o, c.bias.value)
-			c.act.apply(o, oc)
-		}
-	})
+	c.packed.Pack(false, c.k(), c.filters, c.kernel.value, c.filters)
+	c.call = pass{in: in, out: out}
+	e.run(n, c)
 }
 
 func (c *conv2D) backward(e *engine, in, out, dout, din []float32, n int) {
-	k, oc, m := c.k(), c.filters, c.out.H*c.out.W
 	if din != nil {
-		c.packedT.Pack(true, oc, k, c.kernel.value, oc)
+		c.packedT.Pack(true, c.filters, c.k(), c.kernel.value, c.filters)
 	}
-	e.run(n, func(w, b0, b1 int) {
-		for s := b0; s < b1; s += c.group {
-			g := min(c.group, b1-s)
-			dz := dout[s*m*oc : (s+g)*m*oc]
-			c.act.backward(dz, out[s*m*oc:(s+g)*m*oc], oc)
-			sumRows(c.bias.partial[w], dz)
-			col := c.gather(w, in, s, g)
-			// dKernel += patches^T * dz
-			sgemm.Gemm(true, false, k, oc, g*m, col, k, dz, oc, c.kernel.partial[w], oc, true, &c.ws[w])
-			if din == nil {
-				continue
-			}
-			inSize := c.in.size()
-			if c.identity {
-				sgemm.GemmPacked(false, g*m, dz, oc, &c.packedT, din[s*inSize:(s+g)*inSize], k, false, &c.ws[w])
-				continue
-			}
-			// dPatches = dz * kernel^T, scattered back onto the input.
-			dcol := c.col[w][:g*m*k]
-			sgemm.GemmPacked(false, g*m, dz, oc, &c.packedT, dcol, k, false, &c.ws[w])
-			for i := 0; i < g; i++ {
-				col2im(din[(s+i)*inSize:(s+i+1)*inSize], dcol[i*m*k:(i+1)*m*k], c.in, c.out, &c.window)
-			}
-		}
-	})
+	c.call = pass{in: in, out: out, dout: dout, din: din, backward: true}
+	e.run(n, c)
 	c.kernel.reducePartials()
 	c.bias.reducePartials()
+}
+
+func (c *conv2D) part(w, b0, b1 int) {
+	if c.call.backward {
+		c.backwardPart(w, b0, b1)
+	} else {
+		c.forwardPart(w, b0, b1)
+	}
+}
+
+func (c *conv2D) forwardPart(w, b0, b1 int) {
+	k, oc, m := c.k(), c.filters, c.out.H*c.out.W
+	in, out := c.call.in, c.call.out
+	for s := b0; s < b1; s += c.group {
+		g := min(c.group, b1-s)
+		col := c.gather(w, in, s, g)
+		o := out[s*m*oc : (s+g)*m*oc]
+		sgemm.GemmPacked(false, g*m, col, k, &c.packed, o, oc, false, &c.ws[w])
+		addBias(o, c.bias.value)
+		c.act.apply(o, oc)
+	}
+}
+
+func (c *conv2D) backwardPart(w, b0, b1 int) {
+	k, oc, m := c.k(), c.filters, c.out.H*c.out.W
+	in, out, dout, din := c.call.in, c.call.out, c.call.dout, c.call.din
+	for s := b0; s < b1; s += c.group {
+		g := min(c.group, b1-s)
+		dz := dout[s*m*oc : (s+g)*m*oc]
+		c.act.backward(dz, out[s*m*oc:(s+g)*m*oc], oc)
+		sumRows(c.bias.partial[w], dz)
+		col := c.gather(w, in, s, g)
+		// dKernel += patches^T * dz
+		sgemm.Gemm(true, false, k, oc, g*m, col, k, dz, oc, c.kernel.partial[w], oc, true, &c.ws[w])
+		if din == nil {
+			continue
+		}
+		inSize := c.in.size()
+		if c.identity {
+			sgemm.GemmPacked(false, g*m, dz, oc, &c.packedT, din[s*inSize:(s+g)*inSize], k, false, &c.ws[w])
+			continue
+		}
+		// dPatches = dz * kernel^T, scattered back onto the input.
+		dcol := c.col[w][:g*m*k]
+		sgemm.GemmPacked(false, g*m, dz, oc, &c.packedT, dcol, k, false, &c.ws[w])
+		for i := 0; i < g; i++ {
+			col2im(din[(s+i)*inSize:(s+i+1)*inSize], dcol[i*m*k:(i+1)*m*k], c.in, c.out, &c.window)
+		}
+	}
 }
 
 // addBias adds bias to every row of x.

@@ -111,7 +111,7 @@ func layerFromModel(ml model.Layer) (layer, error) {
 	case model.MaxPool2D, model.AveragePooling2D:
 		return newPool2D(ml.Type, ml.PoolSize[0], ml.PoolSize[1], ml.Strides[0], ml.Strides[1], ml.Padding), nil
 	case model.GlobalAveragePooling2D:
-		return &globalAvgPool{layerInfo{kind: ml.Type}}, nil
+		return &globalAvgPool{layerInfo: layerInfo{kind: ml.Type}}, nil
 	case model.Dense:
 		act, err := parseActivation(ml.Activation)
 		if err != nil {

@@ -19,6 +19,7 @@ type dense struct {
 	ws      []sgemm.Workspace
 	packed  sgemm.PackedB
 	packedT sgemm.PackedB
+	call    pass // the forward or backward call in progress
 }
 
 func newDense(units int, act activation) *dense {
@@ -48,33 +49,38 @@ func (d *dense) alloc(threads, maxBatch int) {
 }
 
 func (d *dense) forward(e *engine, in, out []float32, n int, training bool) {
-	ni, u := d.in.C, d.units
-	d.packed.Pack(false, ni, u, d.kernel.value, u)
-	e.run(n, func(w, b0, b1 int) {
-		o := out[b0*u : b1*u]
-		sgemm.GemmPacked(false, b1-b0, in[b0*ni:b1*ni], ni, &d.packed, o, u, false, &d.ws[w])
-		addBias(o, d.bias.value)
-		d.act.apply(o, u)
-	})
+	d.packed.Pack(false, d.in.C, d.units, d.kernel.value, d.units)
+	d.call = pass{in: in, out: out}
+	e.run(n, d)
 }
 
 func (d *dense) backward(e *engine, in, out, dout, din []float32, n int) {
-	ni, u := d.in.C, d.units
 	if din != nil {
-		d.packedT.Pack(true, u, ni, d.kernel.value, u)
+		d.packedT.Pack(true, d.units, d.in.C, d.kernel.value, d.units)
 	}
-	e.run(n, func(w, b0, b1 int) {
-		if b0 == b1 {
-			return
-		}
-		dz := dout[b0*u : b1*u]
-		d.act.backward(dz, out[b0*u:b1*u], u)
-		sumRows(d.bias.partial[w], dz)
-		sgemm.Gemm(true, false, ni, u, b1-b0, in[b0*ni:b1*ni], ni, dz, u, d.kernel.partial[w], u, true, &d.ws[w])
-		if din != nil {
-			sgemm.GemmPacked(false, b1-b0, dz, u, &d.packedT, din[b0*ni:b1*ni], ni, false, &d.ws[w])
-		}
-	})
+	d.call = pass{in: in, out: out, dout: dout, din: din, backward: true}
+	e.run(n, d)
 	d.kernel.reducePartials()
 	d.bias.reducePartials()
+}
+
+func (d *dense) part(w, b0, b1 int) {
+	ni, u := d.in.C, d.units
+	in, out := d.call.in[b0*ni:b1*ni], d.call.out[b0*u:b1*u]
+	if !d.call.backward {
+		sgemm.GemmPacked(false, b1-b0, in, ni, &d.packed, out, u, false, &d.ws[w])
+		addBias(out, d.bias.value)
+		d.act.apply(out, u)
+		return
+	}
+	if b0 == b1 {
+		return
+	}
+	dz := d.call.dout[b0*u : b1*u]
+	d.act.backward(dz, out, u)
+	sumRows(d.bias.partial[w], dz)
+	sgemm.Gemm(true, false, ni, u, b1-b0, in, ni, dz, u, d.kernel.partial[w], u, true, &d.ws[w])
+	if d.call.din != nil {
+		sgemm.GemmPacked(false, b1-b0, dz, u, &d.packedT, d.call.din[b0*ni:b1*ni], ni, false, &d.ws[w])
+	}
 }

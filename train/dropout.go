@@ -16,6 +16,7 @@ type dropout struct {
 	rate float64
 	seed uint64    // set by the network before every training step
 	mask []float32 // 0 or 1/(1-rate) per unit of the last training batch
+	call pass      // the forward call in progress
 }
 
 func newDropout(rate float64) *dropout {
@@ -40,18 +41,23 @@ func (d *dropout) forward(e *engine, in, out []float32, n int, training bool) {
 		copy(out[:n*size], in)
 		return
 	}
+	d.call = pass{in: in, out: out}
+	e.run(n, d)
+}
+
+// part draws the masks of samples [b0, b1) and applies them.
+func (d *dropout) part(w, b0, b1 int) {
+	size := d.in.size()
 	scale := float32(1 / (1 - d.rate))
 	threshold := uint64(d.rate * (1 << 53))
-	e.run(n, func(w, b0, b1 int) {
-		for i := b0 * size; i < b1*size; i++ {
-			if splitmix64(d.seed+uint64(i))>>11 >= threshold {
-				d.mask[i] = scale
-			} else {
-				d.mask[i] = 0
-			}
-			out[i] = in[i] * d.mask[i]
+	for i := b0 * size; i < b1*size; i++ {
+		if splitmix64(d.seed+uint64(i))>>11 >= threshold {
+			d.mask[i] = scale
+		} else {
+			d.mask[i] = 0
 		}
-	})
+		d.call.out[i] = d.call.in[i] * d.mask[i]
+	}
 }
 
 func (d *dropout) backward(e *engine, in, out, dout, din []float32, n int) {

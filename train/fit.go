@@ -155,10 +155,7 @@ func (s *fitState) trainEpoch(ctx context.Context, train Batcher) error {
 		if nb == 0 {
 			return nil
 		}
-		p := n.forward(s.x, nb, true, nil)
-		sum, correct := lossAndGrad(s.loss, p, n.Outputs(), s.y[:nb], n.grads[len(n.layers)-1])
-		n.backward(s.x, nb, nil)
-		s.opt.step()
+		sum, correct := n.trainStep(s.opt, s.loss, s.x, s.y[:nb])
 		ck.Step++
 		ck.RunLoss += sum
 		ck.RunCorrect += correct

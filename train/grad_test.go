@@ -125,7 +125,7 @@ func TestGradients(t *testing.T) {
 	gradCase(t, "maxpool 3x3 stride2 same", sp(5, 6, 2), []layer{newPool2D(model.MaxPool2D, 3, 3, 2, 2, model.Same)}, distinct)
 	gradCase(t, "avgpool 3x3 stride2 same", sp(5, 6, 2), []layer{newPool2D(model.AveragePooling2D, 3, 3, 2, 2, model.Same)}, uniform)
 	gradCase(t, "avgpool 2x2 valid", sp(4, 5, 2), []layer{newPool2D(model.AveragePooling2D, 2, 2, 2, 2, model.Valid)}, uniform)
-	gradCase(t, "global average pooling + dense", sp(3, 4, 5), []layer{&globalAvgPool{layerInfo{kind: model.GlobalAveragePooling2D}}, newDense(3, model.Linear)}, uniform)
+	gradCase(t, "global average pooling + dense", sp(3, 4, 5), []layer{&globalAvgPool{layerInfo: layerInfo{kind: model.GlobalAveragePooling2D}}, newDense(3, model.Linear)}, uniform)
 	gradCase(t, "flatten + dense sigmoid", sp(2, 3, 2), []layer{&flatten{layerInfo{kind: model.Flatten}}, newDense(4, model.Sigmoid)}, uniform)
 	gradCase(t, "dense softmax", vec(7), []layer{flat(), newDense(5, model.Softmax)}, uniform)
 	gradCase(t, "dense linear", vec(9), []layer{flat(), newDense(4, model.Linear)}, uniform)

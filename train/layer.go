@@ -95,6 +95,13 @@ type layer interface {
 	backward(e *engine, in, out, dout, din []float32, n int)
 }
 
+// pass holds the arguments of a layer's forward or backward call while
+// the engine runs its per-worker parts (the layer is the engine's job).
+type pass struct {
+	in, out, dout, din []float32
+	backward           bool
+}
+
 // layerInfo is what every layer has.
 type layerInfo struct {
 	name    string // Keras-style unique name, e.g. conv2d_1

@@ -11,8 +11,9 @@ import (
 
 // Sequential is a float32 Keras-style Sequential network on NHWC batches.
 // It owns its activation and gradient buffers, sized for the largest batch
-// seen, so training steps allocate nothing. A Sequential is not safe for
-// concurrent use; it parallelises each batch itself (see SetThreads).
+// seen, and a pool of worker goroutines, so training steps and PredictTo
+// allocate nothing. A Sequential is not safe for concurrent use; it
+// parallelises each batch itself (see SetThreads). Close stops its workers.
 type Sequential struct {
 	// Name is the model's name (the preset or spec name).
 	Name   string
@@ -105,9 +106,14 @@ func (n *Sequential) SetThreads(threads int) {
 // Threads returns the number of workers per batch.
 func (n *Sequential) Threads() int { return n.eng.threads }
 
+// Close stops the network's worker goroutines. The network stays usable:
+// the next multi-threaded pass starts them again. Networks that are simply
+// dropped have their workers stopped by the garbage collector.
+func (n *Sequential) Close() { n.eng.close() }
+
 // alloc sizes every buffer for batches up to maxBatch on threads workers.
 func (n *Sequential) alloc(threads, maxBatch int) {
-	n.eng.threads = threads
+	n.eng.setThreads(threads)
 	n.maxBatch = maxBatch
 	n.acts = make([][]float32, len(n.layers))
 	n.grads = make([][]float32, len(n.layers))
@@ -183,12 +189,29 @@ func (n *Sequential) backward(x []float32, batch int, dx []float32) {
 	}
 }
 
+// trainStep runs one training step on a batch (forward, loss, backward,
+// optimiser update) and returns the summed loss and the number of correct
+// predictions.
+func (n *Sequential) trainStep(opt *optimizer, loss string, x []float32, y []int32) (sum float64, correct int) {
+	p := n.forward(x, len(y), true, nil)
+	sum, correct = lossAndGrad(loss, p, n.Outputs(), y, n.grads[len(n.layers)-1])
+	n.backward(x, len(y), nil)
+	opt.step()
+	return sum, correct
+}
+
 // Predict runs inference (training=false) on a batch of NHWC float32 inputs
 // and returns a new slice of batch x Outputs() values: the sigmoid
 // probability for 1-unit heads, softmax probabilities otherwise.
 func (n *Sequential) Predict(x []float32, batch int) []float32 {
+	return n.PredictTo(nil, x, batch)
+}
+
+// PredictTo is Predict writing into dst: it returns dst[:batch*Outputs()],
+// reallocating only when dst is too short.
+func (n *Sequential) PredictTo(dst, x []float32, batch int) []float32 {
 	n.checkInput(x, batch)
-	return append([]float32(nil), n.forward(x, batch, false, nil)...)
+	return append(dst[:0], n.forward(x, batch, false, nil)...)
 }
 
 // ForwardCollect runs inference and calls fn with every layer's output

@@ -160,7 +160,7 @@ func parseLayer(node *yaml.Node) (layer, error) {
 		st := orDefault(s.Strides, ps)
 		return newPool2D(kind, ps[0], ps[1], st[0], st[1], strOr(s.Padding, model.Valid)), nil
 	case model.GlobalAveragePooling2D:
-		return &globalAvgPool{layerInfo{kind: kind}}, nil
+		return &globalAvgPool{layerInfo: layerInfo{kind: kind}}, nil
 	case model.Flatten:
 		return &flatten{layerInfo{kind: kind}}, nil
 	case model.Dense:

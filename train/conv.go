@@ -41,6 +41,9 @@ func (c *conv2D) build(in shape, rng *rand.Rand) error {
 	if err != nil {
 		return err
 	}
+	if err := checkLayerSize([]int{c.kh, c.kw, in.C, c.filters}, []int{oh, ow, c.filters}); err != nil {
+		return err
+	}
 	c.in, c.out = in, shape{H: oh, W: ow, C: c.filters}
 	c.kernel = newParam("kernel", true, c.kh, c.kw, in.C, c.filters)
 	c.bias = newParam("bias", true, c.filters)

@@ -33,6 +33,9 @@ func (d *dense) build(in shape, rng *rand.Rand) error {
 	if !in.flat {
 		return fmt.Errorf("needs a vector input, got %dx%dx%d (add a Flatten or GlobalAveragePooling2D layer first)", in.H, in.W, in.C)
 	}
+	if err := checkLayerSize([]int{in.C, d.units}, []int{d.units}); err != nil {
+		return err
+	}
 	d.in, d.out = in, shape{H: 1, W: 1, C: d.units, flat: true}
 	d.kernel = newParam("kernel", true, in.C, d.units)
 	d.bias = newParam("bias", true, d.units)

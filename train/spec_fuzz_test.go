@@ -12,8 +12,9 @@ import (
 )
 
 // maxFuzzSize bounds the numbers in a fuzzed spec: FromSpecFile builds and
-// initialises the model, so filters: 1e9 would allocate gigabytes (there
-// is no size limit in the spec parser; see the report of this test).
+// initialises the model, and a layer within the size limits (limits.go)
+// may still take hundreds of MiB, too much for thousands of runs. Absurd
+// sizes have their own test (TestSpecFileErrors).
 const maxFuzzSize = 64
 
 // FuzzFromSpecFile mutates the repository's YAML and JSON spec files:

@@ -49,6 +49,8 @@ func TestSpecFileErrors(t *testing.T) {
 		{"top-level.yaml", "name: x\nlayer: []\n", "top-level.yaml: line 2: field layer not found"},
 		{"syntax.json", "{\"layers\": [\n{\"type\": \"Dense\",, }]}\n", "syntax.json:"},
 		{"empty.yaml", "name: x\n", "empty.yaml: no layers"},
+		{"huge-conv.yaml", "layers:\n  - {type: Conv2D, filters: 1000000000, kernel_size: 3}\n", "huge-conv.yaml:2: layer 1 (conv2d, Conv2D) on input [32 32 3]: kernel of shape [3 3 3 1000000000] is larger than the limit"},
+		{"huge-dense.yaml", "layers:\n  - {type: Flatten}\n  - {type: Dense, units: 100000000, activation: relu}\n  - {type: Dense, units: 1, activation: sigmoid}\n", "huge-dense.yaml:3: layer 2 (dense, Dense) on input [3072]: kernel of shape [3072 100000000] is larger than the limit"},
 	}
 	for _, c := range cases {
 		path := filepath.Join(dir, c.name)

@@ -33,25 +33,3 @@ func convScratchFast(s *ConvShape) convPlan {
 	}
 	return p
 }
-
-// padRows writes n input rows from row iy0 on, each padded on the left and
-// right (and replaced when outside the image) with PadValue, pitch bytes
-// apart: pixel x of a padded row is input pixel x-PadLeft.
-func padRows(dst, in []int8, s *ConvShape, iy0, n, pitch int) {
-	pw := pitch / s.C
-	lo := min(s.PadLeft, pw)
-	hi := min(s.PadLeft+s.W, pw)
-	for r := range n {
-		row := dst[r*pitch : (r+1)*pitch]
-		iy := iy0 + r
-		if iy < 0 || iy >= s.H {
-			fill(row, s.PadValue)
-			continue
-		}
-		fill(row[:lo*s.C], s.PadValue)
-		if hi > lo {
-			copy(row[lo*s.C:hi*s.C], in[(iy*s.W+lo-s.PadLeft)*s.C:])
-		}
-		fill(row[hi*s.C:], s.PadValue)
-	}
-}

@@ -88,16 +88,12 @@ func gemmAVX2(out []int8, ldc int, a []int8, lda, m, n, k int, packed []int8, rq
 	if m <= 0 || n <= 0 {
 		return
 	}
-	kp := PaddedK(k)
-	need := (m-1)*lda + kp
-	if cap(a) < need {
-		// The last row is not readable up to kp: only the reference may run.
+	cut, ok := gemmOperands(out, ldc, a, lda, m, n, k, packed, rq)
+	if !ok {
 		gemmGeneric(out, ldc, a, lda, m, n, k, packed, rq)
 		return
 	}
-	a = a[:need]
-	_, _ = out[(m-1)*ldc+n-1], packed[PackedLen(n, k)-1]
-	_, _, _ = rq.Bias[n-1], rq.Multiplier[n-1], rq.Shift[n-1]
+	a, kp := cut, PaddedK(k)
 	q := newAVXOutParams(rq)
 	var params [avxParamBlocks]avxBlockParams
 	for j0 := 0; j0 < n; j0 += avxParamBlocks * ChannelBlock {

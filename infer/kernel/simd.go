@@ -1,0 +1,42 @@
+//go:build (amd64 || arm64) && !purego
+
+package kernel
+
+// Helpers shared by the assembly paths (AVX2 on amd64, NEON and SDOT on
+// arm64).
+
+// padRows writes n input rows from row iy0 on, each padded on the left and
+// right (and replaced when outside the image) with PadValue, pitch bytes
+// apart: pixel x of a padded row is input pixel x-PadLeft.
+func padRows(dst, in []int8, s *ConvShape, iy0, n, pitch int) {
+	pw := pitch / s.C
+	lo := min(s.PadLeft, pw)
+	hi := min(s.PadLeft+s.W, pw)
+	for r := range n {
+		row := dst[r*pitch : (r+1)*pitch]
+		iy := iy0 + r
+		if iy < 0 || iy >= s.H {
+			fill(row, s.PadValue)
+			continue
+		}
+		fill(row[:lo*s.C], s.PadValue)
+		if hi > lo {
+			copy(row[lo*s.C:hi*s.C], in[(iy*s.W+lo-s.PadLeft)*s.C:])
+		}
+		fill(row[hi*s.C:], s.PadValue)
+	}
+}
+
+// gemmOperands checks and cuts the operands of an optimised GEMM: a to the
+// m rows of kp bytes the kernels read, with one bounds check per operand so
+// the kernels may index freely. ok is false when the last row of a is not
+// readable up to kp within cap(a): only the reference may run then.
+func gemmOperands(out []int8, ldc int, a []int8, lda, m, n, k int, packed []int8, rq *Requant) (cut []int8, ok bool) {
+	need := (m-1)*lda + PaddedK(k)
+	if cap(a) < need {
+		return nil, false
+	}
+	_, _ = out[(m-1)*ldc+n-1], packed[PackedLen(n, k)-1]
+	_, _, _ = rq.Bias[n-1], rq.Multiplier[n-1], rq.Shift[n-1]
+	return a[:need], true
+}

@@ -21,7 +21,7 @@ func init() {
 	if !cpu.X86.HasAVX2 {
 		return
 	}
-	avx2 := implementation{name: "avx2", gemm: gemmAVX2, conv: convAVX2, maxPool: maxPoolAVX2}
+	avx2 := implementation{name: "avx2", gemm: gemmAVX2, conv: convAVX2, maxPool: maxPool2x2(maxPool2AVX2)}
 	implementations = append(implementations, avx2)
 	active = avx2
 }
@@ -163,23 +163,5 @@ func convAVX2(out, in []int8, sh *ConvShape, packed []int8, rq *Requant, scratch
 			}
 			gemmChunkAVX2(outRow, sh.OC, panel, kp, sh.OW, sh.OC, kp, j0, packed, p, &q)
 		}
-	}
-}
-
-// maxPoolAVX2 runs the assembly for 2x2 windows over at least 16 channels
-// and the reference otherwise.
-func maxPoolAVX2(out, in []int8, h, w, c, pool, stride, y0, y1 int) {
-	if pool != 2 || c < 16 {
-		maxPoolGeneric(out, in, h, w, c, pool, stride, y0, y1)
-		return
-	}
-	ow := (w-pool)/stride + 1
-	if y0 >= y1 || ow <= 0 {
-		return
-	}
-	_ = out[y1*ow*c-1]
-	_ = in[(((y1-1)*stride+1)*w+(ow-1)*stride+2)*c-1]
-	for oy := y0; oy < y1; oy++ {
-		maxPool2AVX2(&out[oy*ow*c], &in[oy*stride*w*c], ow, c, stride, w)
 	}
 }

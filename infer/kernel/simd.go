@@ -40,3 +40,24 @@ func gemmOperands(out []int8, ldc int, a []int8, lda, m, n, k int, packed []int8
 	_, _, _ = rq.Bias[n-1], rq.Multiplier[n-1], rq.Shift[n-1]
 	return a[:need], true
 }
+
+// maxPool2x2 makes a MaxPool that runs row, an assembly kernel for one
+// output row of 2x2 windows over at least 16 channels, and the reference
+// for every other shape.
+func maxPool2x2(row func(out, in *int8, ow, c, stride, w int)) func(out, in []int8, h, w, c, pool, stride, y0, y1 int) {
+	return func(out, in []int8, h, w, c, pool, stride, y0, y1 int) {
+		if pool != 2 || c < 16 {
+			maxPoolGeneric(out, in, h, w, c, pool, stride, y0, y1)
+			return
+		}
+		ow := (w-pool)/stride + 1
+		if y0 >= y1 || ow <= 0 {
+			return
+		}
+		_ = out[y1*ow*c-1]
+		_ = in[(((y1-1)*stride+1)*w+(ow-1)*stride+2)*c-1]
+		for oy := y0; oy < y1; oy++ {
+			row(&out[oy*ow*c], &in[oy*stride*w*c], ow, c, stride, w)
+		}
+	}
+}

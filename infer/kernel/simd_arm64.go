@@ -50,7 +50,7 @@ func (s simdKernels) row(out *int8, a *int8, w *int8, nblocks, kp int, p *blockP
 }
 
 func (s simdKernels) implementation() implementation {
-	return implementation{name: s.name, gemm: s.gemm, conv: s.conv, maxPool: maxPoolSIMD}
+	return implementation{name: s.name, gemm: s.gemm, conv: s.conv, maxPool: maxPool2x2(maxPool2NEON)}
 }
 
 // newOutParams prepares the constants shared by channels [0, n) of rq.
@@ -167,23 +167,5 @@ func (s simdKernels) conv(out, in []int8, sh *ConvShape, packed []int8, rq *Requ
 				}
 			}
 		}
-	}
-}
-
-// maxPoolSIMD runs the NEON kernel for 2x2 windows over at least 16
-// channels and the reference otherwise.
-func maxPoolSIMD(out, in []int8, h, w, c, pool, stride, y0, y1 int) {
-	if pool != 2 || c < 16 {
-		maxPoolGeneric(out, in, h, w, c, pool, stride, y0, y1)
-		return
-	}
-	ow := (w-pool)/stride + 1
-	if y0 >= y1 || ow <= 0 {
-		return
-	}
-	_ = out[y1*ow*c-1]
-	_ = in[(((y1-1)*stride+1)*w+(ow-1)*stride+2)*c-1]
-	for oy := y0; oy < y1; oy++ {
-		maxPool2NEON(&out[oy*ow*c], &in[oy*stride*w*c], ow, c, stride, w)
 	}
 }

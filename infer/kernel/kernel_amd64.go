@@ -67,10 +67,7 @@ func prepareAVXBlocks(p []avxBlockParams, rq *Requant, j0, n int) {
 	for b := range p {
 		for l := range ChannelBlock {
 			j := j0 + b*ChannelBlock + l
-			var bias, mult, sh int32
-			if j < n {
-				bias, mult, sh = rq.Bias[j], rq.Multiplier[j], rq.Shift[j]
-			}
+			bias, mult, sh := channelParams(rq, j, n)
 			right := max(-sh, 0)
 			mask := int32(1)<<right - 1
 			for _, lane := range [2]int{l, l + ChannelBlock} {

@@ -61,3 +61,12 @@ func maxPool2x2(row func(out, in *int8, ow, c, stride, w int)) func(out, in []in
 		}
 	}
 }
+
+// channelParams is channel j's bias, multiplier and shift, or zeros for a
+// lane past the n channels (a partial last block).
+func channelParams(rq *Requant, j, n int) (bias, mult, shift int32) {
+	if j >= n {
+		return 0, 0, 0
+	}
+	return rq.Bias[j], rq.Multiplier[j], rq.Shift[j]
+}

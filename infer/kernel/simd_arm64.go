@@ -76,10 +76,7 @@ func prepareBlocks(p []blockParams, rq *Requant, j0, n int) {
 	for b := range p {
 		for l := range ChannelBlock {
 			j := j0 + b*ChannelBlock + l
-			var bias, mult, sh int32
-			if j < n {
-				bias, mult, sh = rq.Bias[j], rq.Multiplier[j], rq.Shift[j]
-			}
+			bias, mult, sh := channelParams(rq, j, n)
 			p[b].bias[l], p[b].mult[l], p[b].left[l], p[b].right[l] = bias, mult, max(sh, 0), min(sh, 0)
 			p[b].biasLanes[l] = [ChannelBlock]int32{bias}
 		}

@@ -144,6 +144,7 @@ func newInt8Op(m *model.Model, l *model.Layer, q *model.LayerQuant, inShape []in
 		if err != nil {
 			return nil, err
 		}
+		rq.Prepare(packed, s.OC, s.K())
 		return &convOp{in: in, out: out, shape: s, packed: packed, rq: rq, scratch: make([][]int8, workers)}, nil
 	case model.Dense:
 		k, n := len(in), l.Units
@@ -156,6 +157,7 @@ func newInt8Op(m *model.Model, l *model.Layer, q *model.LayerQuant, inShape []in
 			lo, hi := d.units(chunk(d.rows(), workers, w))
 			d.rq[w] = rq
 			d.rq[w].Bias, d.rq[w].Multiplier, d.rq[w].Shift = rq.Bias[lo:hi], rq.Multiplier[lo:hi], rq.Shift[lo:hi]
+			d.rq[w].Prepare(packed[kernel.PackedLen(lo, k):], hi-lo, k)
 		}
 		return d, nil
 	case model.MaxPool2D:

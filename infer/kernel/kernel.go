@@ -17,7 +17,18 @@ type Requant struct {
 	OutZero    int32
 	ActMin     int32
 	ActMax     int32
+
+	// prepared is what Prepare derived for the active implementation.
+	prepared prepared
 }
+
+// Prepare derives, once, what the active implementation needs besides rq's
+// fields from the n channels of k weights they requantise (packed in
+// Layout): the VNNI path adds unsigned activations and takes the excess
+// away in its biases. Call it after setting the fields and before GEMM or
+// Conv on rq; without it they stay correct but may take a slower path.
+// Prepare allocates; GEMM and Conv do not.
+func (rq *Requant) Prepare(packed []int8, n, k int) { active.prepare(rq, packed, n, k) }
 
 // KStep is the granularity of the reduction dimension in packed weights and
 // in GEMM input rows: rows are padded with zeros to a multiple of KStep.
@@ -74,7 +85,8 @@ func GEMM(out []int8, ldc int, a []int8, lda, m, n, k int, packed []int8, rq *Re
 }
 
 // Impl names the implementation the kernels dispatch to: "generic", "neon"
-// (ARMv8.0 Advanced SIMD), "sdot" (ARMv8.2 dot product) or "avx2" (x86-64).
+// (ARMv8.0 Advanced SIMD), "sdot" (ARMv8.2 dot product), "avx2" or
+// "avx512vnni" (x86-64).
 func Impl() string { return active.name }
 
 // implementation is one complete set of kernels.
@@ -83,10 +95,14 @@ type implementation struct {
 	gemm    func(out []int8, ldc int, a []int8, lda, m, n, k int, packed []int8, rq *Requant)
 	conv    func(out, in []int8, s *ConvShape, packed []int8, rq *Requant, scratch []int8, y0, y1 int)
 	maxPool func(out, in []int8, h, w, c, pool, stride, y0, y1 int)
+	prepare func(rq *Requant, packed []int8, n, k int)
 }
 
+// prepareNothing is the prepare of implementations that use rq as it is.
+func prepareNothing(*Requant, []int8, int, int) {}
+
 var (
-	generic = implementation{"generic", gemmGeneric, convGeneric, maxPoolGeneric}
+	generic = implementation{"generic", gemmGeneric, convGeneric, maxPoolGeneric, prepareNothing}
 	// implementations lists every set this CPU can run, generic first; the
 	// per-architecture init appends to it and sets active to the best.
 	implementations = []implementation{generic}

@@ -14,6 +14,9 @@ func TestSelectionFollowsCPUFeatures(t *testing.T) {
 	if cpu.X86.HasAVX2 {
 		want = "avx2"
 	}
+	if cpu.X86.HasAVX2 && cpu.X86.HasAVX512F && cpu.X86.HasAVX512VNNI {
+		want = "avx512vnni"
+	}
 	require.Equal(t, want, Impl())
 	require.Equal(t, "generic", implementations[0].name)
 }

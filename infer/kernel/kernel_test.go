@@ -109,8 +109,8 @@ type gemmCase struct {
 func gemmCases() []gemmCase {
 	cs := []gemmCase{{1, 1, 1, false}, {1, 6, 32768, false}, {1, 1, 6, false}, {3, 300, 40, false}, {5, 260, 17, true},
 		{67, 7, 33, false}, {130, 5, 3, true}} // more rows than one buffer of a partial channel block
-	for m := 1; m <= 9; m += 2 {
-		for _, n := range []int{1, 3, 4, 5, 8, 13} {
+	for _, m := range []int{1, 3, 5, 6, 7, 9, 13} {
+		for _, n := range []int{1, 3, 4, 5, 8, 13, 16, 20, 33} {
 			for _, k := range []int{1, 15, 16, 17, 75, 100} {
 				cs = append(cs, gemmCase{m, n, k, (m+n+k)%3 == 0})
 			}
@@ -180,6 +180,9 @@ func TestImplementationsGEMM(t *testing.T) {
 				copy(got, randInt8s(r, len(got), -128, 127))
 				copy(want, got)
 				gemmGeneric(want, ldc, a, lda, c.m, c.n, c.k, packed, rq)
+				if r.Intn(4) != 0 { // unprepared constants must stay correct too
+					impl.prepare(rq, packed, c.n, c.k)
+				}
 				// The last row may end at k, with or without capacity up to PaddedK(k).
 				end := (c.m-1)*lda + c.k
 				switch r.Intn(3) {
@@ -243,6 +246,7 @@ func TestImplementationsRequantEdges(t *testing.T) {
 				Pack(packed, w, n, 1)
 				want, got := make([]int8, m*n), make([]int8, m*n)
 				gemmGeneric(want, n, a, lda, m, n, 1, packed, rq)
+				impl.prepare(rq, packed, n, 1)
 				impl.gemm(got, n, a, lda, m, n, 1, packed, rq)
 				require.Equal(t, want, got, "shift %d", shift)
 			}
@@ -357,6 +361,7 @@ func TestImplementationsConv(t *testing.T) {
 					got := make([]int8, len(want))
 					scratch := randInt8s(r, ConvScratchLen(&s), -128, 127)
 					split := r.Intn(s.OH + 1)
+					impl.prepare(rq, packed, s.OC, s.K())
 					impl.conv(got, in, &s, packed, rq, scratch, 0, split)
 					impl.conv(got, in, &s, packed, rq, scratch, split, s.OH)
 					require.Equal(t, want, got, "%+v extreme=%v", s, extreme)
@@ -410,6 +415,7 @@ func TestKernelsDoNotAllocate(t *testing.T) {
 	dense := make([]int8, 6)
 	pooled := make([]int8, 4*4*16)
 	for _, impl := range implementations {
+		impl.prepare(rq, packed, s.OC, s.K())
 		allocs := testing.AllocsPerRun(5, func() {
 			impl.conv(out, in, &s, packed, rq, scratch, 0, s.OH)
 			impl.gemm(dense, 6, in, PaddedK(s.K()), 1, 6, s.K(), packed, rq)

@@ -50,7 +50,7 @@ func (s simdKernels) row(out *int8, a *int8, w *int8, nblocks, kp int, p *blockP
 }
 
 func (s simdKernels) implementation() implementation {
-	return implementation{name: s.name, gemm: s.gemm, conv: s.conv, maxPool: maxPool2x2(maxPool2NEON)}
+	return implementation{name: s.name, gemm: s.gemm, conv: s.conv, maxPool: maxPool2x2(maxPool2NEON), prepare: prepareNothing}
 }
 
 // newOutParams prepares the constants shared by channels [0, n) of rq.

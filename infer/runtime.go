@@ -246,7 +246,9 @@ func (r *Runtime) forward() {
 }
 
 // KernelPath names the int8 kernel implementation in use: "generic",
-// "neon" (ARMv8.0), "sdot" (ARMv8.2 dot product) or "avx2" (x86-64).
+// "neon" (ARMv8.0), "sdot" (ARMv8.2 dot product), "avx2" or "avx512vnni"
+// (x86-64). The environment variable EDGECNN_KERNEL of the CLI picks
+// another of kernel.Available().
 func KernelPath() string { return kernel.Impl() }
 
 // sigmoid is the logistic function in float32.

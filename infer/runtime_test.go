@@ -219,5 +219,5 @@ func TestClassifyErrors(t *testing.T) {
 // TestKernelPath names the kernels' implementation.
 func TestKernelPath(t *testing.T) {
 	require.Equal(t, kernel.Impl(), KernelPath())
-	require.Contains(t, []string{"generic", "neon", "sdot", "avx2"}, KernelPath())
+	require.Contains(t, []string{"generic", "neon", "sdot", "avx2", "avx512vnni"}, KernelPath())
 }

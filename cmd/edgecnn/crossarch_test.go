@@ -23,12 +23,13 @@ type archRun struct {
 	name   string
 	qemu   []string
 	bin    string
-	kernel string
+	kernel string // the kernel path it must take (EDGECNN_KERNEL picks it)
 }
 
 // The int8 model's outputs on the whole car-truck validation set are the
-// same bytes with the reference kernels (amd64 purego), AVX2, ARMv8.0 NEON
-// (qemu cortex-a72, the Pi 4's core) and SDOT (qemu cortex-a76, the Pi 5's).
+// same bytes with the reference kernels (amd64 purego), ARMv8.0 NEON (qemu
+// cortex-a72, the Pi 4's core), SDOT (qemu cortex-a76, the Pi 5's), and the
+// AVX2 and AVX-512 VNNI kernels where this CPU has them.
 func TestInt8OutputsIdenticalAcrossArchitectures(t *testing.T) {
 	if testing.Short() {
 		t.Skip("trains a model, builds three binaries and runs 2000 images under qemu; skipped with -short")
@@ -51,18 +52,20 @@ func TestInt8OutputsIdenticalAcrossArchitectures(t *testing.T) {
 	purego := buildEdgecnn(t, "amd64")
 	t.Logf("builds: %v", time.Since(start).Round(time.Second))
 
-	nativeKernel := "generic"
-	if cpu.X86.HasAVX2 {
-		nativeKernel = "avx2"
-	}
 	runs := []archRun{
 		{"amd64 purego", nil, purego, "generic"},
-		{"amd64", nil, native, nativeKernel},
 		{"arm64 cortex-a72", []string{qemu, "-cpu", "cortex-a72"}, arm, "neon"},
 		{"arm64 cortex-a76", []string{qemu, "-cpu", "cortex-a76"}, arm, "sdot"},
 	}
+	if cpu.X86.HasAVX2 {
+		runs = append(runs, archRun{"amd64 avx2", nil, native, "avx2"})
+	}
+	if cpu.X86.HasAVX2 && cpu.X86.HasAVX512F && cpu.X86.HasAVX512VNNI {
+		runs = append(runs, archRun{"amd64 avx512vnni", nil, native, "avx512vnni"})
+	}
 	var want []inferLine
 	for _, r := range runs {
+		t.Setenv("EDGECNN_KERNEL", r.kernel)
 		require.Equal(t, r.kernel, kernelPathOf(t, r), r.name)
 		start := time.Now()
 		stdout, _ := runBinary(t, r.qemu, r.bin, "infer", "--model", modelPath, "--json", "--raw", "--threads", "2", carTruckValid)

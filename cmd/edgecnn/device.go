@@ -10,6 +10,7 @@ import (
 
 	"github.com/edgecnn/edgecnn/device/board"
 	"github.com/edgecnn/edgecnn/infer"
+	"github.com/edgecnn/edgecnn/infer/kernel"
 )
 
 func init() {
@@ -24,14 +25,16 @@ func init() {
 		Long: `info prints the board model (/proc/device-tree/model), the CPU cores and SIMD
 features (NEON/asimd, dot product asimddp), memory (/proc/meminfo), the SoC
 temperature (/sys/class/thermal/thermal_zone0/temp) and which int8 kernels
-the runtime uses on this CPU (generic, neon, sdot or avx2). Facts that cannot be
-read are "unknown" (null in JSON).`,
+the runtime uses on this CPU (generic, neon, sdot, avx2 or avx512vnni) and
+which it could use (the environment variable EDGECNN_KERNEL picks one, for
+example to compare paths). Facts that cannot be read are "unknown" (null in
+JSON).`,
 		Example: `  edgecnn device info
   edgecnn device info --json`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			bi := board.Read(os.DirFS("/"))
-			bi.KernelPath = infer.KernelPath()
+			bi.KernelPath, bi.Kernels = infer.KernelPath(), kernel.Available()
 			if asJSON {
 				return printJSON(cmd.OutOrStdout(), bi)
 			}
@@ -59,7 +62,7 @@ func printBoardInfo(w io.Writer, bi board.Info) {
 		temp = fmt.Sprintf("%.1f °C", *bi.Temperature)
 	}
 	fmt.Fprintf(w, "temperature  %s\n", temp)
-	fmt.Fprintf(w, "kernel path  %s\n", bi.KernelPath)
+	fmt.Fprintf(w, "kernel path  %s (available: %s; EDGECNN_KERNEL picks one)\n", bi.KernelPath, strings.Join(bi.Kernels, ", "))
 }
 
 func yesNo(b bool) string {

@@ -13,6 +13,8 @@ import (
 
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
+
+	"github.com/edgecnn/edgecnn/infer/kernel"
 )
 
 var rootCmd = &cobra.Command{
@@ -27,6 +29,16 @@ float accuracy, and classifies camera frames on a Raspberry Pi in fixed memory.`
   edgecnn run --model model.q8.ecnn --camera 0 --gpio GPIO17=Truck`,
 	SilenceUsage:  true,
 	SilenceErrors: true,
+	// EDGECNN_KERNEL picks the int8 kernel implementation (see
+	// "edgecnn device info" for the ones this CPU runs).
+	PersistentPreRunE: func(*cobra.Command, []string) error {
+		if name := os.Getenv("EDGECNN_KERNEL"); name != "" {
+			if err := kernel.Use(name); err != nil {
+				return fmt.Errorf("EDGECNN_KERNEL: %w", err)
+			}
+		}
+		return nil
+	},
 }
 
 func main() {

@@ -32,6 +32,9 @@ type Info struct {
 	// KernelPath is the int8 kernel the runtime uses; the caller fills it
 	// in (board knows nothing of the runtime).
 	KernelPath string `json:"kernel_path"`
+	// Kernels lists the int8 kernel implementations this CPU can run (the
+	// caller fills it too).
+	Kernels []string `json:"kernels_available"`
 }
 
 // Read gathers the facts from root (os.DirFS("/") on a live system; a
@@ -129,5 +132,6 @@ func cpuFeatures() []string {
 	add(cpu.X86.HasAVX2, "avx2")
 	add(cpu.X86.HasFMA, "fma")
 	add(cpu.X86.HasAVX512F, "avx512f")
+	add(cpu.X86.HasAVX512VNNI, "avx512vnni")
 	return out
 }

@@ -45,6 +45,7 @@ func (n *benchNet) conv(oc, k int) {
 	s := sameShape(n.h, n.w, n.c, k, k, 1, 1, oc, true, -128)
 	_, _, packed, rq := convInputs(n.random, &s, false)
 	rq.ActMin = rq.OutZero
+	rq.Prepare(packed, s.OC, s.K())
 	scratch := make([]int8, ConvScratchLen(&s))
 	in, out := n.bufs()
 	n.steps = append(n.steps, func() { Conv(out, in, &s, packed, rq, scratch, 0, s.OH) })
@@ -67,6 +68,7 @@ func (n *benchNet) dense(units int) {
 	packed := make([]int8, PackedLen(units, k))
 	Pack(packed, w, units, k)
 	rq := randRequant(n.random, units, false)
+	rq.Prepare(packed, units, k)
 	in, out := n.bufs()
 	n.steps = append(n.steps, func() { GEMM(out, units, in, PaddedK(k), 1, units, k, packed, rq) })
 	n.macs += units * k

@@ -5,31 +5,49 @@ package kernel
 type convPlan struct {
 	pitch   int // bytes of one padded input row
 	blocked int // A panel in tile order: 4 rows interleaved per KStep
-	panel   int // A panel row-major, one padded patch per output pixel
+	panel   int // A panel row-major, one padded patch per output pixel of one or more output rows
 	rows    int // the padded input rows of all output rows
-	tail    int // 4 output channels per pixel for a partial channel block
+	tail    int // tailChannels output channels per pixel for a partial channel group
 	total   int
 }
 
 // tileRows is the number of GEMM rows (output pixels) per tile.
 const tileRows = 4
 
+// tailChannels is the widest channel group a tile kernel writes at once
+// (16 on AVX-512 VNNI); a partial last group goes through the tail buffer.
+const tailChannels = 16
+
 // slack is the over-read and over-write allowance of the gather kernel,
 // which copies whole 64-byte chunks.
 const slack = 64
 
+// panelPixels is the number of pixels the panel holds: the most output rows
+// any implementation gathers at once (panelRows) times their width.
+func panelPixels(s *ConvShape) int {
+	rows := 1
+	for _, impl := range implementations {
+		if impl.panelRows != nil {
+			rows = max(rows, impl.panelRows(s))
+		}
+	}
+	return rows * s.OW
+}
+
+func roundUp(x, m int) int { return (x + m - 1) / m * m }
+
 // convScratchFast plans the scratch of the tiled Conv on s.
 func convScratchFast(s *ConvShape) convPlan {
 	kp := PaddedK(s.K())
-	mr := (s.OW + tileRows - 1) / tileRows * tileRows
+	mr := roundUp(panelPixels(s), tileRows)
 	var p convPlan
 	p.pitch = ((s.OW-1)*s.SW + s.KW) * s.C
-	p.panel = mr * kp
+	p.panel = roundUp(s.OW, tileRows) * kp // one output row, reblocked
 	p.rows = p.panel + mr*kp + slack
 	p.tail = p.rows + ((s.OH-1)*s.SH+s.KH)*p.pitch + slack
 	p.total = p.tail
-	if s.OC%ChannelBlock != 0 {
-		p.total += mr * ChannelBlock
+	if s.OC%tailChannels != 0 {
+		p.total += mr * tailChannels
 	}
 	return p
 }

@@ -5,6 +5,8 @@
 // and must agree with them bit for bit.
 package kernel
 
+import "fmt"
+
 // Requant maps int32 accumulators of n output channels to int8 outputs:
 //
 //	out[c] = clamp(OutZero + MulQ(acc + Bias[c], Multiplier[c], Shift[c]), ActMin, ActMax)
@@ -89,6 +91,29 @@ func GEMM(out []int8, ldc int, a []int8, lda, m, n, k int, packed []int8, rq *Re
 // "avx512vnni" (x86-64).
 func Impl() string { return active.name }
 
+// Available lists the implementations this CPU can run, the reference
+// ("generic") first and the default last.
+func Available() []string {
+	names := make([]string, len(implementations))
+	for i, impl := range implementations {
+		names[i] = impl.name
+	}
+	return names
+}
+
+// Use makes the implementation called name the one every later call runs,
+// for example to compare paths on one machine. Call it at start-up, before
+// Prepare: constants prepared for another implementation are not used.
+func Use(name string) error {
+	for _, impl := range implementations {
+		if impl.name == name {
+			active = impl
+			return nil
+		}
+	}
+	return fmt.Errorf("kernel implementation %q: this CPU runs %v", name, Available())
+}
+
 // implementation is one complete set of kernels.
 type implementation struct {
 	name    string
@@ -96,13 +121,16 @@ type implementation struct {
 	conv    func(out, in []int8, s *ConvShape, packed []int8, rq *Requant, scratch []int8, y0, y1 int)
 	maxPool func(out, in []int8, h, w, c, pool, stride, y0, y1 int)
 	prepare func(rq *Requant, packed []int8, n, k int)
+	// panelRows, when set, is the number of output rows of s whose patches
+	// conv gathers at once (else 1); the scratch plan makes room for them.
+	panelRows func(s *ConvShape) int
 }
 
 // prepareNothing is the prepare of implementations that use rq as it is.
 func prepareNothing(*Requant, []int8, int, int) {}
 
 var (
-	generic = implementation{"generic", gemmGeneric, convGeneric, maxPoolGeneric, prepareNothing}
+	generic = implementation{name: "generic", gemm: gemmGeneric, conv: convGeneric, maxPool: maxPoolGeneric, prepare: prepareNothing}
 	// implementations lists every set this CPU can run, generic first; the
 	// per-architecture init appends to it and sets active to the best.
 	implementations = []implementation{generic}

@@ -12,7 +12,7 @@ import "golang.org/x/sys/cpu"
 func gemmTilesAVX2(out *int8, ldc int, a *int8, lda, rows int, w *int8, nblocks, kp int, p *avxBlockParams, q *avxOutParams)
 
 //go:noescape
-func gatherAVX2(dst *int8, kp int, src *int8, pitch, step, npix, kh, seg int)
+func gatherAVX2(dst *int8, kp int, src *int8, pitch, step, npix, kh, seg int, flip uint8)
 
 //go:noescape
 func maxPool2AVX2(out *int8, in *int8, ow, c, stride, w int)
@@ -27,7 +27,9 @@ func init() {
 	if !cpu.X86.HasAVX512F || !cpu.X86.HasAVX512VNNI {
 		return
 	}
-	vnni := implementation{name: "avx512vnni", gemm: gemmVNNI, conv: convVNNI, maxPool: avx2.maxPool, prepare: prepareVNNI}
+	// Dense layers (GEMM) stay on AVX2: one row per call reads every weight
+	// once, so loads bound them either way.
+	vnni := implementation{name: "avx512vnni", gemm: gemmAVX2, conv: convVNNI, maxPool: avx2.maxPool, prepare: prepareVNNI, panelRows: vnniPanelRows}
 	implementations = append(implementations, vnni)
 	active = vnni
 }
@@ -85,7 +87,8 @@ func prepareAVXBlocks(p []avxBlockParams, rq *Requant, j0, n int) {
 	}
 }
 
-// gemmAVX2 checks the operands and runs gemmAVX2From on every channel.
+// gemmAVX2 prepares the requantisation constants a chunk of channel blocks
+// at a time and runs the tile kernel on them.
 func gemmAVX2(out []int8, ldc int, a []int8, lda, m, n, k int, packed []int8, rq *Requant) {
 	if m <= 0 || n <= 0 {
 		return
@@ -95,16 +98,10 @@ func gemmAVX2(out []int8, ldc int, a []int8, lda, m, n, k int, packed []int8, rq
 		gemmGeneric(out, ldc, a, lda, m, n, k, packed, rq)
 		return
 	}
-	gemmAVX2From(out, ldc, cut, lda, m, n, PaddedK(k), 0, packed, rq)
-}
-
-// gemmAVX2From computes channels [j0, n) (j0 a multiple of ChannelBlock)
-// with checked operands, preparing the requantisation constants a chunk of
-// channel blocks at a time.
-func gemmAVX2From(out []int8, ldc int, a []int8, lda, m, n, kp, j0 int, packed []int8, rq *Requant) {
+	a, kp := cut, PaddedK(k)
 	q := newAVXOutParams(rq)
 	var params [avxParamBlocks]avxBlockParams
-	for ; j0 < n; j0 += avxParamBlocks * ChannelBlock {
+	for j0 := 0; j0 < n; j0 += avxParamBlocks * ChannelBlock {
 		p := params[:avxChunkBlocks(j0, n)]
 		prepareAVXBlocks(p, rq, j0, n)
 		gemmChunkAVX2(out, ldc, a, lda, m, n, kp, j0, packed, p, &q)
@@ -139,46 +136,28 @@ func gemmChunkAVX2(out []int8, ldc int, a []int8, lda, m, n, kp, j0 int, packed 
 	}
 }
 
-// convAVX2 is convX86 with the AVX2 tile kernel on every channel.
-func convAVX2(out, in []int8, sh *ConvShape, packed []int8, rq *Requant, scratch []int8, y0, y1 int) {
-	convX86(out, in, sh, packed, rq, scratch, y0, y1, 0)
-}
-
-// convX86 pads the input rows once (padRows), then for each output row
+// convAVX2 pads the input rows once (padRows), then for each output row
 // gathers its patches into a row-major panel, kp bytes per pixel
-// (gatherAVX2), runs the VNNI tile kernel on the first vnniGroups groups of
-// channels and the AVX2 one on the rest. Panel bytes past k are left as
-// they are: they meet zero weights.
-func convX86(out, in []int8, sh *ConvShape, packed []int8, rq *Requant, scratch []int8, y0, y1, vnniGroups int) {
+// (gatherAVX2), and runs the tile kernel on it. Panel bytes past k are left
+// as they are: they meet zero weights.
+func convAVX2(out, in []int8, sh *ConvShape, packed []int8, rq *Requant, scratch []int8, y0, y1 int) {
 	if y0 >= y1 || sh.OW <= 0 || sh.OC <= 0 {
 		return
 	}
-	k := sh.K()
-	kp := PaddedK(k)
-	plan := convScratchFast(sh)
-	_, _ = scratch[plan.total-1], in[sh.H*sh.W*sh.C-1]
-	_, _ = out[y1*sh.OW*sh.OC-1], packed[PackedLen(sh.OC, k)-1]
-	_, _, _ = rq.Bias[sh.OC-1], rq.Multiplier[sh.OC-1], rq.Shift[sh.OC-1]
+	kp := PaddedK(sh.K())
+	plan := convOperands(out, in, sh, packed, rq, scratch, y1)
 	panel, rows := scratch[plan.panel:plan.rows], scratch[plan.rows:plan.tail]
-	first := vnniGroups * vnniGroup // first channel of the AVX2 kernel
 	q := newAVXOutParams(rq)
 	var params [avxParamBlocks]avxBlockParams
-	oneChunk := sh.OC-first <= avxParamBlocks*ChannelBlock
-	if oneChunk && first < sh.OC {
-		prepareAVXBlocks(params[:avxChunkBlocks(first, sh.OC)], rq, first, sh.OC)
-	}
-	var vq vnniOutParams
-	if vnniGroups > 0 {
-		vq = newVNNIOutParams(rq)
+	oneChunk := sh.OC <= avxParamBlocks*ChannelBlock
+	if oneChunk {
+		prepareAVXBlocks(params[:avxChunkBlocks(0, sh.OC)], rq, 0, sh.OC)
 	}
 	padRows(rows, in, sh, y0*sh.SH-sh.PadTop, (y1-y0-1)*sh.SH+sh.KH, plan.pitch)
 	for oy := y0; oy < y1; oy++ {
-		gatherAVX2(&panel[0], kp, &rows[(oy-y0)*sh.SH*plan.pitch], plan.pitch, sh.SW*sh.C, sh.OW, sh.KH, sh.KW*sh.C)
+		gatherAVX2(&panel[0], kp, &rows[(oy-y0)*sh.SH*plan.pitch], plan.pitch, sh.SW*sh.C, sh.OW, sh.KH, sh.KW*sh.C, 0)
 		outRow := out[oy*sh.OW*sh.OC : (oy+1)*sh.OW*sh.OC]
-		if vnniGroups > 0 {
-			gemmTilesVNNI(&outRow[0], sh.OC, &panel[0], kp, sh.OW, &packed[0], vnniGroups, kp, &rq.prepared.vnni[0], &vq)
-		}
-		for j0 := first; j0 < sh.OC; j0 += avxParamBlocks * ChannelBlock {
+		for j0 := 0; j0 < sh.OC; j0 += avxParamBlocks * ChannelBlock {
 			p := params[:avxChunkBlocks(j0, sh.OC)]
 			if !oneChunk {
 				prepareAVXBlocks(p, rq, j0, sh.OC)

@@ -252,13 +252,14 @@ chans:
 	JNZ     pixel
 	RET
 
-// func gatherAVX2(dst *int8, kp int, src *int8, pitch, step, npix, kh, seg int)
+// func gatherAVX2(dst *int8, kp int, src *int8, pitch, step, npix, kh, seg int, flip uint8)
 // im2col from padded input rows: for each of npix pixels (dst kp apart, src
 // step apart) copies kh segments of seg bytes (src pitch apart) one after
-// the other. It copies whole 16-byte (seg <= 16) or 64-byte chunks, so it
-// reads and writes up to 63 bytes past a segment; later segments and
-// pixels overwrite the excess and bytes past k meet zero weights.
-TEXT ·gatherAVX2(SB), NOSPLIT, $0-64
+// the other, XORing every byte with flip. It copies whole 16-byte (seg <=
+// 16) or 64-byte chunks, so it reads and writes up to 63 bytes past a
+// segment; later segments and pixels overwrite the excess and bytes past k
+// meet zero weights.
+TEXT ·gatherAVX2(SB), NOSPLIT, $0-65
 	MOVQ dst+0(FP), DI
 	MOVQ kp+8(FP), R8
 	MOVQ src+16(FP), SI
@@ -267,6 +268,9 @@ TEXT ·gatherAVX2(SB), NOSPLIT, $0-64
 	MOVQ npix+40(FP), DX
 	MOVQ kh+48(FP), R11
 	MOVQ seg+56(FP), R12
+	MOVBLZX flip+64(FP), CX
+	MOVQ CX, X15
+	VPBROADCASTB X15, Y15
 	CMPQ R12, $16
 	JGT  widepix
 
@@ -277,6 +281,7 @@ narrowpix:
 
 narrowseg:
 	VMOVDQU (AX), X0
+	VPXOR   X15, X0, X0
 	VMOVDQU X0, (BX)
 	ADDQ    R9, AX
 	ADDQ    R12, BX
@@ -286,6 +291,7 @@ narrowseg:
 	ADDQ    R8, DI
 	DECQ    DX
 	JNZ     narrowpix
+	VZEROUPPER
 	RET
 
 widepix:
@@ -299,6 +305,8 @@ wideseg:
 widechunk:
 	VMOVDQU (AX)(R13*1), Y0
 	VMOVDQU 32(AX)(R13*1), Y1
+	VPXOR   Y15, Y0, Y0
+	VPXOR   Y15, Y1, Y1
 	VMOVDQU Y0, (BX)(R13*1)
 	VMOVDQU Y1, 32(BX)(R13*1)
 	ADDQ    $64, R13

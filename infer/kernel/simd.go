@@ -41,6 +41,16 @@ func gemmOperands(out []int8, ldc int, a []int8, lda, m, n, k int, packed []int8
 	return a[:need], true
 }
 
+// convOperands plans the scratch of the tiled Conv on s and checks the
+// operands of output rows [.., y1) once, so the kernels may index freely.
+func convOperands(out, in []int8, s *ConvShape, packed []int8, rq *Requant, scratch []int8, y1 int) convPlan {
+	plan := convScratchFast(s)
+	_, _ = scratch[plan.total-1], in[s.H*s.W*s.C-1]
+	_, _ = out[y1*s.OW*s.OC-1], packed[PackedLen(s.OC, s.K())-1]
+	_, _, _ = rq.Bias[s.OC-1], rq.Multiplier[s.OC-1], rq.Shift[s.OC-1]
+	return plan
+}
+
 // maxPool2x2 makes a MaxPool that runs row, an assembly kernel for one
 // output row of 2x2 windows over at least 16 channels, and the reference
 // for every other shape.

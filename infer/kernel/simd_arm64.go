@@ -129,10 +129,7 @@ func (s simdKernels) conv(out, in []int8, sh *ConvShape, packed []int8, rq *Requ
 	}
 	k := sh.K()
 	kp := PaddedK(k)
-	plan := convScratchFast(sh)
-	_, _ = scratch[plan.total-1], in[sh.H*sh.W*sh.C-1]
-	_, _ = out[y1*sh.OW*sh.OC-1], packed[PackedLen(sh.OC, k)-1]
-	_, _, _ = rq.Bias[sh.OC-1], rq.Multiplier[sh.OC-1], rq.Shift[sh.OC-1]
+	plan := convOperands(out, in, sh, packed, rq, scratch, y1)
 	blocked, panel, rows := scratch[:plan.panel], scratch[plan.panel:plan.rows], scratch[plan.rows:plan.tail]
 	mblocks := (sh.OW + tileRows - 1) / tileRows
 	q := newOutParams(rq, sh.OC)

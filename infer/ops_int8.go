@@ -18,6 +18,8 @@ type convOp struct {
 }
 
 func (o *convOp) rows() int { return o.shape.OH }
+
+func (o *convOp) preparedBytes() int { return o.rq.PreparedBytes() }
 func (o *convOp) run(lo, hi, w int) {
 	kernel.Conv(o.out, o.in, &o.shape, o.packed, &o.rq, o.scratch[w], lo, hi)
 }
@@ -157,7 +159,6 @@ func newInt8Op(m *model.Model, l *model.Layer, q *model.LayerQuant, inShape []in
 			lo, hi := d.units(chunk(d.rows(), workers, w))
 			d.rq[w] = rq
 			d.rq[w].Bias, d.rq[w].Multiplier, d.rq[w].Shift = rq.Bias[lo:hi], rq.Multiplier[lo:hi], rq.Shift[lo:hi]
-			d.rq[w].Prepare(packed[kernel.PackedLen(lo, k):], hi-lo, k)
 		}
 		return d, nil
 	case model.MaxPool2D:

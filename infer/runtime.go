@@ -33,18 +33,19 @@ type Result struct {
 // Runtime runs one model in fixed memory: everything it needs is allocated
 // by Load. It is not safe for concurrent use; give each goroutine its own.
 type Runtime struct {
-	m       *model.Model
-	g       *graph
-	arena   *arena
-	ops     []op
-	opLayer []int // model layer of each op
-	pool    *pool
-	threads int
-	scratch []int8 // im2col rows, one block per worker
-	in      input
-	head    head
-	info    []LayerInfo
-	closed  bool
+	m        *model.Model
+	g        *graph
+	arena    *arena
+	ops      []op
+	opLayer  []int // model layer of each op
+	pool     *pool
+	threads  int
+	scratch  []int8 // im2col rows, one block per worker
+	prepared int    // bytes the kernels derived from the weights at load
+	in       input
+	head     head
+	info     []LayerInfo
+	closed   bool
 }
 
 // errClosed is returned by calls on a closed Runtime.
@@ -130,6 +131,9 @@ func (r *Runtime) buildInt8() error {
 				return fmt.Errorf("layer %d (%s): %w", i, l.Name, err)
 			}
 			r.addOp(o, i)
+			if p, ok := o.(interface{ preparedBytes() int }); ok {
+				r.prepared += p.preparedBytes()
+			}
 		}
 		cur = r.g.layerTensor[i]
 		quant[cur] = q.Output

@@ -71,6 +71,9 @@ type Summary struct {
 	// ScratchBytes is the memory beside the arena: im2col rows for every
 	// worker, the float input staging, the head's buffers.
 	ScratchBytes int `json:"scratch_bytes"`
+	// PreparedBytes is what the kernels derived from the weights at load:
+	// 0 where they use them in place; on AVX-512 VNNI a copy in its order.
+	PreparedBytes int `json:"prepared_bytes"`
 }
 
 // Summary describes the loaded model and its memory plan.
@@ -82,6 +85,7 @@ func (r *Runtime) Summary() Summary {
 		ArenaLowerBound: lowerBound(r.g.bufs),
 		NaiveBytes:      naiveBytes(r.g.bufs),
 		ScratchBytes:    len(r.scratch) + len(r.in.rgb) + 4*len(r.head.probs),
+		PreparedBytes:   r.prepared,
 	}
 	if r.head.q8 != nil {
 		s.ScratchBytes += 4 * len(r.head.logits)

@@ -38,6 +38,7 @@ type benchReport struct {
 	AllocsPerFrame  float64     `json:"allocs_per_frame"`
 	ArenaBytes      int         `json:"arena_bytes"`
 	ScratchBytes    int         `json:"scratch_bytes"`
+	PreparedBytes   int         `json:"prepared_bytes"`
 	MACs            int64       `json:"macs"`
 	GMACsPerSecond  float64     `json:"gmacs_per_second"`
 	// PeakRSSBytes is the process's peak resident memory so far (0 when the
@@ -92,8 +93,8 @@ needed. --threads takes a list and reports each.`,
 				continue
 			}
 			if threads == bench.threads[0] {
-				fmt.Fprintf(cmd.OutOrStdout(), "%s: %s %v, frame %s, %s kernels, arena %d bytes, scratch %d bytes, %.1f M MACs\n",
-					rep.Model, rep.DType, rep.Input, rep.Frame, rep.Kernel, rep.ArenaBytes, rep.ScratchBytes, float64(rep.MACs)/1e6)
+				fmt.Fprintf(cmd.OutOrStdout(), "%s: %s %v, frame %s, %s kernels, arena %d bytes, scratch %d bytes, prepared weights %d bytes, %.1f M MACs\n",
+					rep.Model, rep.DType, rep.Input, rep.Frame, rep.Kernel, rep.ArenaBytes, rep.ScratchBytes, rep.PreparedBytes, float64(rep.MACs)/1e6)
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "threads %d: median %.3f ms, p99 %.3f ms, %.1f frames/s, %.2f GMAC/s, %.2f allocs/frame, peak RSS %.1f MiB\n",
 				threads, rep.LatencyMedianMS, rep.LatencyP99MS, rep.FramesPerSecond, rep.GMACsPerSecond, rep.AllocsPerFrame, float64(rep.PeakRSSBytes)/(1<<20))
@@ -216,7 +217,7 @@ func benchRun(m *model.Model, o *benchFlags, threads int) (*benchReport, error) 
 		Model: m.Name, Arch: o.arch, DType: m.DType, Input: m.InputShape(), Frame: fmt.Sprintf("%dx%d", w, h),
 		Kernel: s.Kernel, Threads: threads, Frames: o.frames,
 		AllocsPerFrame: float64(after.Mallocs-before.Mallocs) / float64(o.frames),
-		ArenaBytes:     s.ArenaBytes, ScratchBytes: s.ScratchBytes, MACs: s.MACs,
+		ArenaBytes:     s.ArenaBytes, ScratchBytes: s.ScratchBytes, PreparedBytes: s.PreparedBytes, MACs: s.MACs,
 	}
 	if o.model != "" {
 		rep.Model = o.model

@@ -69,5 +69,6 @@ func printSummary(w io.Writer, path string, labels []string, s *infer.Summary) {
 	fmt.Fprintf(w, "arena               %d bytes (%.2fx the lower bound %d, %.0f%% of the naive %d)\n",
 		s.ArenaBytes, float64(s.ArenaBytes)/float64(s.ArenaLowerBound), s.ArenaLowerBound, 100*float64(s.ArenaBytes)/float64(s.NaiveBytes), s.NaiveBytes)
 	fmt.Fprintf(w, "scratch             %d bytes\n", s.ScratchBytes)
+	fmt.Fprintf(w, "prepared weights    %d bytes (%s kernels)\n", s.PreparedBytes, s.Kernel)
 	fmt.Fprintf(w, "kernels             %s\n", s.Kernel)
 }

@@ -68,7 +68,6 @@ func (n *benchNet) dense(units int) {
 	packed := make([]int8, PackedLen(units, k))
 	Pack(packed, w, units, k)
 	rq := randRequant(n.random, units, false)
-	rq.Prepare(packed, units, k)
 	in, out := n.bufs()
 	n.steps = append(n.steps, func() { GEMM(out, units, in, PaddedK(k), 1, units, k, packed, rq) })
 	n.macs += units * k

@@ -24,12 +24,13 @@ type Requant struct {
 	prepared prepared
 }
 
-// Prepare derives, once, what the active implementation needs besides rq's
-// fields from the n channels of k weights they requantise (packed in
-// Layout): the VNNI path adds unsigned activations and takes the excess
-// away in its biases. Call it after setting the fields and before GEMM or
-// Conv on rq; without it they stay correct but may take a slower path.
-// Prepare allocates; GEMM and Conv do not.
+// Prepare derives, once, what the active implementation's Conv needs
+// besides rq's fields from the n channels of k weights they requantise
+// (packed in Layout): the VNNI path reorders the weights, adds unsigned
+// activations and takes the excess away in its biases. Call it after
+// setting the fields and before Conv on rq; without it Conv stays correct
+// but may take a slower path. GEMM needs nothing prepared. Prepare
+// allocates; Conv and GEMM do not.
 func (rq *Requant) Prepare(packed []int8, n, k int) { active.prepare(rq, packed, n, k) }
 
 // KStep is the granularity of the reduction dimension in packed weights and
@@ -113,6 +114,11 @@ func Use(name string) error {
 	}
 	return fmt.Errorf("kernel implementation %q: this CPU runs %v", name, Available())
 }
+
+// PreparedBytes is the memory Prepare set aside for rq: 0 where the kernels
+// use the weights in place, their copy in the kernel's order and the
+// per-channel constants on AVX-512 VNNI.
+func (rq *Requant) PreparedBytes() int { return rq.prepared.bytes() }
 
 // implementation is one complete set of kernels.
 type implementation struct {

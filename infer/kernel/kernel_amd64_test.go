@@ -3,6 +3,8 @@
 package kernel
 
 import (
+	"math"
+	"math/rand"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -19,4 +21,20 @@ func TestSelectionFollowsCPUFeatures(t *testing.T) {
 	}
 	require.Equal(t, want, Impl())
 	require.Equal(t, "generic", implementations[0].name)
+}
+
+func TestPrepareSetsAsideWhatTheVNNIKernelReads(t *testing.T) {
+	r := rand.New(rand.NewSource(11))
+	for _, c := range []struct{ n, padded int }{{8, 2}, {16, 2}, {17, 3}, {40, 4}, {48, 4}, {64, 4}} {
+		const k = 27
+		packed := make([]int8, PackedLen(c.n, k))
+		Pack(packed, randInt8s(r, c.n*k, -127, 127), c.n, k)
+		rq := randRequant(r, c.n, false)
+		prepareVNNI(rq, packed, c.n, k)
+		require.Equal(t, c.padded*vnniGroup*PaddedK(k), len(rq.prepared.weights), "n=%d", c.n)
+		require.Equal(t, c.padded*vnniGroup*PaddedK(k)+c.padded*448, rq.PreparedBytes(), "n=%d", c.n)
+		rq.Multiplier[c.n-1] = math.MinInt32 // outside Requant's range: the AVX2 path saturates it
+		prepareVNNI(rq, packed, c.n, k)
+		require.Zero(t, rq.PreparedBytes())
+	}
 }

@@ -2,6 +2,8 @@
 
 package kernel
 
+import "unsafe"
+
 // The AVX-512 VNNI path. VPDPBUSD multiplies unsigned by signed bytes, so
 // the tile kernel flips activations to unsigned (a+128) and Prepare folds
 // -128*sum(weights) of each channel into its bias; integer arithmetic wraps
@@ -11,8 +13,9 @@ package kernel
 // horizontal reduction.
 
 // Implemented in kernel_vnni_amd64.s. rows > 0, groups > 0, steps > 0 (k/4
-// rounded up); kp is a multiple of KStep; a holds rows rows of kp unsigned bytes (a+128), lda
-// apart; w and p hold groups+1 groups.
+// rounded up); kp is a multiple of KStep; a holds rows rows of kp unsigned
+// bytes (a+128), lda apart; w and p hold groups rounded up to an even
+// number.
 //
 //go:noescape
 func gemmTilesVNNI(out *int8, ldc int, a *int8, lda, rows int, w *int8, groups, kp int, p *vnniParams, q *vnniOutParams, steps int)
@@ -45,13 +48,18 @@ func newVNNIOutParams(rq *Requant) vnniOutParams {
 }
 
 // prepared holds, for the n channels Prepare saw, their weights in the
-// kernel's order and their constants, in groups (the last one padded with
-// zeros) and one more group of zeros: the partner of a last group alone.
+// kernel's order and their constants, in groups (a partial last one padded
+// with zeros) and, where the kernel pairs a group with one past the end, a
+// group of zeros.
 type prepared struct {
 	n       int
 	groups  int
 	weights []int8
 	params  []vnniParams
+}
+
+func (p *prepared) bytes() int {
+	return len(p.weights) + len(p.params)*int(unsafe.Sizeof(vnniParams{}))
 }
 
 // vnniIndex is the position of weight t of channel j in the kernel's order:
@@ -72,8 +80,12 @@ func prepareVNNI(rq *Requant, packed []int8, n, k int) {
 		}
 	}
 	kp := PaddedK(k)
-	groups := (n + vnniGroup - 1) / vnniGroup
-	p := prepared{n: n, groups: groups, weights: make([]int8, (groups+1)*vnniGroup*kp), params: make([]vnniParams, groups+1)}
+	groups, whole := (n+vnniGroup-1)/vnniGroup, n/vnniGroup
+	padded := roundUp(whole, 2) // whole groups go in pairs
+	if whole < groups {
+		padded = max(padded, whole+2) // the partial group and its partner
+	}
+	p := prepared{n: n, groups: groups, weights: make([]int8, padded*vnniGroup*kp), params: make([]vnniParams, padded)}
 	for j := range n {
 		var sum int32
 		for t := range k {

@@ -4,3 +4,5 @@ package kernel
 
 // prepared is empty: no implementation here derives anything in Prepare.
 type prepared struct{}
+
+func (prepared) bytes() int { return 0 }

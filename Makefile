@@ -7,7 +7,7 @@ QEMU      ?= qemu-aarch64
 HAVE_OPENCV := $(shell pkg-config --exists opencv4 2>/dev/null && echo yes)
 HAVE_QEMU   := $(shell command -v $(QEMU) >/dev/null 2>&1 && echo yes)
 
-.PHONY: all build cross test test-unit test-gocv test-arm64 test-arm lint demo bench bench-arm64 fuzz clean
+.PHONY: all build cross test test-unit test-gocv test-arm64 test-arm lint demo bench bench-arm64 bench-x86 fuzz clean
 
 all: build
 
@@ -66,6 +66,10 @@ bench:
 
 bench-arm64:
 	./scripts/bench-arm64.sh
+
+## bench-x86: int8 latency against ONNX Runtime and training speed against PyTorch, side by side.
+bench-x86:
+	./scripts/bench-x86.sh all
 
 ## fuzz: a short run of every parser's fuzz target (FUZZTIME each). Minimisation is capped: its
 ## default of 60 s per new input stalls short runs.

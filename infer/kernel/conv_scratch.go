@@ -22,16 +22,19 @@ const tailChannels = 16
 // which copies whole 64-byte chunks.
 const slack = 64
 
-// panelPixels is the number of pixels the panel holds: the most output rows
-// any implementation gathers at once (panelRows) times their width.
-func panelPixels(s *ConvShape) int {
-	rows := 1
+// panelSize is the size of the panel, the most output rows' patches any
+// implementation gathers at once (see implementation.panel), and the most
+// pixels (GEMM rows) it holds.
+func panelSize(s *ConvShape) (bytes, pixels int) {
+	bytes, pixels = s.OW*PaddedK(s.K()), s.OW
 	for _, impl := range implementations {
-		if impl.panelRows != nil {
-			rows = max(rows, impl.panelRows(s))
+		if impl.panel != nil {
+			rows, width := impl.panel(s)
+			bytes = max(bytes, rows*s.OW*PaddedK(s.K())*width)
+			pixels = max(pixels, rows*s.OW)
 		}
 	}
-	return rows * s.OW
+	return bytes, pixels
 }
 
 func roundUp(x, m int) int { return (x + m - 1) / m * m }
@@ -39,15 +42,16 @@ func roundUp(x, m int) int { return (x + m - 1) / m * m }
 // convScratchFast plans the scratch of the tiled Conv on s.
 func convScratchFast(s *ConvShape) convPlan {
 	kp := PaddedK(s.K())
-	mr := roundUp(panelPixels(s), tileRows)
+	mr := roundUp(s.OW, tileRows)
+	bytes, pixels := panelSize(s)
 	var p convPlan
 	p.pitch = ((s.OW-1)*s.SW + s.KW) * s.C
-	p.panel = roundUp(s.OW, tileRows) * kp // one output row, reblocked
-	p.rows = p.panel + mr*kp + slack
+	p.panel = mr * kp // one output row, reblocked
+	p.rows = p.panel + max(bytes, mr*kp) + slack
 	p.tail = p.rows + ((s.OH-1)*s.SH+s.KH)*p.pitch + slack
 	p.total = p.tail
 	if s.OC%tailChannels != 0 {
-		p.total += mr * tailChannels
+		p.total += roundUp(pixels, tileRows) * tailChannels
 	}
 	return p
 }

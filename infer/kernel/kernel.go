@@ -26,8 +26,9 @@ type Requant struct {
 
 // Prepare derives, once, what the active implementation's Conv needs
 // besides rq's fields from the n channels of k weights they requantise
-// (packed in Layout): the VNNI path reorders the weights, adds unsigned
-// activations and takes the excess away in its biases. Call it after
+// (packed in Layout): the amd64 paths copy the weights into their kernel's
+// order (AVX2 widened to int16), and the VNNI path, which adds unsigned
+// activations, takes the excess away in its biases. Call it after
 // setting the fields and before Conv on rq; without it Conv stays correct
 // but may take a slower path. GEMM needs nothing prepared. Prepare
 // allocates; Conv and GEMM do not.
@@ -117,7 +118,7 @@ func Use(name string) error {
 
 // PreparedBytes is the memory Prepare set aside for rq: 0 where the kernels
 // use the weights in place, their copy in the kernel's order and the
-// per-channel constants on AVX-512 VNNI.
+// per-channel constants on amd64.
 func (rq *Requant) PreparedBytes() int { return rq.prepared.bytes() }
 
 // implementation is one complete set of kernels.
@@ -127,9 +128,10 @@ type implementation struct {
 	conv    func(out, in []int8, s *ConvShape, packed []int8, rq *Requant, scratch []int8, y0, y1 int)
 	maxPool func(out, in []int8, h, w, c, pool, stride, y0, y1 int)
 	prepare func(rq *Requant, packed []int8, n, k int)
-	// panelRows, when set, is the number of output rows of s whose patches
-	// conv gathers at once (else 1); the scratch plan makes room for them.
-	panelRows func(s *ConvShape) int
+	// panel, when set, is the number of output rows of s whose patches conv
+	// gathers at once (else 1) and the bytes it stores per value (else 1);
+	// the scratch plan makes room for them.
+	panel func(s *ConvShape) (rows, bytesPerValue int)
 }
 
 // prepareNothing is the prepare of implementations that use rq as it is.

@@ -17,11 +17,17 @@ func gatherAVX2(dst *int8, kp int, src *int8, pitch, step, npix, kh, seg int, fl
 //go:noescape
 func maxPool2AVX2(out *int8, in *int8, ow, c, stride, w int)
 
+//go:noescape
+func gemmTilesWide(out *int8, ldc int, a *int8, lda, rows int, w *int16, groups, kp int, p *groupParams, q *avxOutParams, steps int)
+
+//go:noescape
+func gatherWideAVX2(dst *int8, kp int, src *int8, pitch, step, npix, kh, seg int)
+
 func init() {
 	if !cpu.X86.HasAVX2 {
 		return
 	}
-	avx2 := implementation{name: "avx2", gemm: gemmAVX2, conv: convAVX2, maxPool: maxPool2x2(maxPool2AVX2), prepare: prepareNothing}
+	avx2 := implementation{name: "avx2", gemm: gemmAVX2, conv: convWide, maxPool: maxPool2x2(maxPool2AVX2), prepare: prepareWide, panel: widePanel}
 	implementations = append(implementations, avx2)
 	active = avx2
 	if !cpu.X86.HasAVX512F || !cpu.X86.HasAVX512VNNI {
@@ -29,7 +35,7 @@ func init() {
 	}
 	// Dense layers (GEMM) stay on AVX2: one row per call reads every weight
 	// once, so loads bound them either way.
-	vnni := implementation{name: "avx512vnni", gemm: gemmAVX2, conv: convVNNI, maxPool: avx2.maxPool, prepare: prepareVNNI, panelRows: vnniPanelRows}
+	vnni := implementation{name: "avx512vnni", gemm: gemmAVX2, conv: convVNNI, maxPool: avx2.maxPool, prepare: prepareVNNI, panel: vnniPanel}
 	implementations = append(implementations, vnni)
 	active = vnni
 }
@@ -163,6 +169,67 @@ func convAVX2(out, in []int8, sh *ConvShape, packed []int8, rq *Requant, scratch
 				prepareAVXBlocks(p, rq, j0, sh.OC)
 			}
 			gemmChunkAVX2(outRow, sh.OC, panel, kp, sh.OW, sh.OC, kp, j0, packed, p, &q)
+		}
+	}
+}
+
+// wideTileRows is the number of rows of the wide kernel's full tiles.
+const wideTileRows = 4
+
+// wideIndex is the position of weight t of channel j in the wide kernel's
+// order: groups of groupWidth channels; within a group, per 2 weights of
+// the reduction, 2 int16 of each channel in turn.
+func wideIndex(j, t, kp int) int {
+	return j/groupWidth*groupWidth*kp + t/2*2*groupWidth + j%groupWidth*2 + t%2
+}
+
+// prepareWide widens the weights of rq's n channels of k to int16 in the
+// wide kernel's order and derives their constants.
+func prepareWide(rq *Requant, packed []int8, n, k int) {
+	kp := PaddedK(k)
+	groups := (n + groupWidth - 1) / groupWidth
+	wide := make([]int16, groups*groupWidth*kp)
+	p, ok := newPrepared(rq, packed, n, k, groups, 0, func(j, t int, v int8) { wide[wideIndex(j, t, kp)] = int16(v) })
+	p.wide = wide
+	if !ok {
+		p = prepared{}
+	}
+	rq.prepared = p
+}
+
+func widePanel(s *ConvShape) (rows, bytesPerValue int) {
+	return panelRowsFor(s, wideTileRows, 2), 2
+}
+
+// convWide is convVNNI for the wide kernel: the gather widens the patches
+// to int16 (gatherWideAVX2) and VPMADDWD multiplies them in pairs.
+// Unprepared constants take convAVX2.
+func convWide(out, in []int8, sh *ConvShape, packed []int8, rq *Requant, scratch []int8, y0, y1 int) {
+	groups := preparedGroups(rq, sh.OC, true)
+	if groups == 0 {
+		convAVX2(out, in, sh, packed, rq, scratch, y0, y1)
+		return
+	}
+	if y0 >= y1 || sh.OW <= 0 {
+		return
+	}
+	g := newGroupConv(out, in, sh, packed, rq, scratch, y1, groups, wideTileRows, 2)
+	p := &rq.prepared
+	q := newAVXOutParams(rq)
+	padRows(g.rows, in, sh, y0*sh.SH-sh.PadTop, (y1-y0-1)*sh.SH+sh.KH, g.pitch)
+	for oy := y0; oy < y1; oy += g.pass {
+		n := min(g.pass, y1-oy)
+		for r := range n {
+			gatherWideAVX2(&g.panel[2*r*sh.OW*g.kp], g.kp, &g.rows[(oy+r-y0)*sh.SH*g.pitch], g.pitch, sh.SW*sh.C, sh.OW, sh.KH, sh.KW*sh.C)
+		}
+		m := n * sh.OW
+		outRows := out[oy*sh.OW*sh.OC : (oy+n)*sh.OW*sh.OC]
+		if g.whole > 0 {
+			gemmTilesWide(&outRows[0], sh.OC, &g.panel[0], 2*g.kp, m, &p.wide[0], g.whole, g.kp, &p.params[0], &q, g.steps)
+		}
+		if g.whole < g.groups {
+			gemmTilesWide(&g.tail[0], groupWidth, &g.panel[0], 2*g.kp, m, &p.wide[g.whole*groupWidth*g.kp], 1, g.kp, &p.params[g.whole], &q, g.steps)
+			g.copyTail(outRows, sh.OC, m)
 		}
 	}
 }

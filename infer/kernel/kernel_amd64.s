@@ -322,3 +322,207 @@ widechunk:
 	JNZ     widepix
 	VZEROUPPER
 	RET
+
+// Offsets in groupParams (16 int32 lanes per field; a ymm takes 8).
+#define G_BIAS 0
+#define G_MULT 64
+#define G_MULTODD 128
+#define G_LEFT 192
+#define G_RIGHT 256
+#define G_MASK 320
+#define G_HALF 384
+
+// Register plan of the wide tile kernel (AVX2 on weights Prepare widened to
+// int16): per group of 16 channels, per 2-deep step of the reduction, 64
+// bytes with channel c's 2 int16 weights in int32 lane c (Y8: channels
+// 0-7, Y9: 8-15). Rows hold int16 activations (widened by
+// gatherWideAVX2). Per step each row's 2 values are broadcast to every
+// lane, and VPMADDWD multiplies and adds them in pairs: Y(2r) and Y(2r+1)
+// accumulate row r's channels 0-7 and 8-15, for up to 4 rows. DX points at
+// the step's weights, SI at row 0's step; rows are R9 apart (R10 = 3*R9);
+// BX counts the steps down.
+
+#define WROW(src, a0, a1) \
+	VPBROADCASTD src, Y10; \
+	VPMADDWD     Y8, Y10, Y11; \
+	VPMADDWD     Y9, Y10, Y12; \
+	VPADDD       Y11, a0, a0; \
+	VPADDD       Y12, a1, a1
+
+// REQUANTW is REQUANT (above) on the 8 channels in x, whose constants are
+// off bytes into each field of the groupParams at R8, with the output
+// constants at CX, using Y10-Y12. Prepare refuses the multiplier of -2^31,
+// so the high multiply needs no saturation here.
+#define REQUANTW(x, off) \
+	VPADDD   (G_BIAS+off)(R8), x, x; \
+	VPSLLVD  (G_LEFT+off)(R8), x, x; \
+	VPMULDQ  (G_MULT+off)(R8), x, Y10; \
+	VPSRLQ   $32, x, Y11; \
+	VPMULDQ  (G_MULTODD+off)(R8), Y11, Y11; \
+	VPADDQ   roundHalf<>(SB), Y10, Y10; \
+	VPADDQ   roundHalf<>(SB), Y11, Y11; \
+	VPSRLQ   $31, Y10, Y10; \
+	VPSLLQ   $1, Y11, Y11; \
+	VPBLENDD $0xAA, Y11, Y10, x; \
+	VPAND    (G_MASK+off)(R8), x, Y10; \
+	VPSRAD   $31, x, Y11; \
+	VPADDD   Y11, Y10, Y10; \
+	VPCMPGTD (G_HALF+off)(R8), Y10, Y10; \
+	VPSRAVD  (G_RIGHT+off)(R8), x, x; \
+	VPSUBD   Y10, x, x; \
+	VPADDD   Q_ZERO(CX), x, x; \
+	VPMAXSD  Q_MIN(CX), x, x; \
+	VPMINSD  Q_MAX(CX), x, x
+
+// STOREW requantises one row (a0: channels 0-7, a1: 8-15; xa0 is a0's
+// xmm), packs the 16 results to int8 and stores them at AX, then steps AX
+// by R11 (ldc).
+#define STOREW(a0, a1, xa0) \
+	REQUANTW(a0, 0); \
+	REQUANTW(a1, 32); \
+	VPACKSSDW    a1, a0, a0; \
+	VPERMQ       $0xD8, a0, a0; \
+	VEXTRACTI128 $1, a0, X10; \
+	VPACKSSWB    X10, xa0, xa0; \
+	VMOVDQU      xa0, (AX); \
+	ADDQ         R11, AX
+
+#define ZEROW(a0, a1) \
+	VPXOR a0, a0, a0; \
+	VPXOR a1, a1, a1
+
+// func gemmTilesWide(out *int8, ldc int, a *int8, lda, rows int, w *int16, groups, kp int, p *groupParams, q *avxOutParams, steps int)
+// a holds rows rows of int16 activations, lda bytes apart; steps is the
+// number of 2-deep steps of the reduction. For each of groups groups of 16
+// channels, the rows four at a time (the last four overlapping the tile
+// before when rows is not a multiple of 4), or one at a time when there
+// are fewer than 4; 16 bytes per row and group, ldc apart.
+TEXT ·gemmTilesWide(SB), NOSPLIT, $0-88
+	MOVQ out+0(FP), DI
+	MOVQ lda+24(FP), R9
+	MOVQ p+64(FP), R8
+	MOVQ q+72(FP), CX
+	MOVQ ldc+8(FP), R11
+	LEAQ (R9)(R9*2), R10
+
+wgroup:
+	MOVQ a+16(FP), SI
+	MOVQ rows+32(FP), R12
+	MOVQ DI, AX                  // output of the tile
+	CMPQ R12, $4
+	JLT  wsingle
+
+wtile4:
+	MOVQ w+40(FP), DX
+	MOVQ steps+80(FP), BX
+	MOVQ SI, R13
+	ZEROW(Y0, Y1)
+	ZEROW(Y2, Y3)
+	ZEROW(Y4, Y5)
+	ZEROW(Y6, Y7)
+
+wkloop4:
+	VMOVDQU (DX), Y8
+	VMOVDQU 32(DX), Y9
+	WROW((R13), Y0, Y1)
+	WROW((R13)(R9*1), Y2, Y3)
+	WROW((R13)(R9*2), Y4, Y5)
+	WROW((R13)(R10*1), Y6, Y7)
+	ADDQ $64, DX
+	ADDQ $4, R13
+	DECQ BX
+	JNZ  wkloop4
+
+	STOREW(Y0, Y1, X0)
+	STOREW(Y2, Y3, X2)
+	STOREW(Y4, Y5, X4)
+	STOREW(Y6, Y7, X6)
+	LEAQ (SI)(R9*4), SI          // 4 rows on
+	SUBQ $4, R12
+	JZ   wnext
+	CMPQ R12, $4
+	JGE  wtile4
+
+	// Fewer than 4 rows left: back up to the last 4 rows.
+	MOVQ  $4, BX
+	SUBQ  R12, BX
+	MOVQ  BX, R12
+	IMULQ R9, BX
+	SUBQ  BX, SI
+	MOVQ  R12, BX
+	IMULQ R11, BX
+	SUBQ  BX, AX
+	MOVQ  $4, R12
+	JMP   wtile4
+
+wsingle:
+	MOVQ w+40(FP), DX
+	MOVQ steps+80(FP), BX
+	MOVQ SI, R13
+	ZEROW(Y0, Y1)
+
+wkloop1:
+	VMOVDQU (DX), Y8
+	VMOVDQU 32(DX), Y9
+	WROW((R13), Y0, Y1)
+	ADDQ $64, DX
+	ADDQ $4, R13
+	DECQ BX
+	JNZ  wkloop1
+
+	STOREW(Y0, Y1, X0)
+	ADDQ R9, SI
+	DECQ R12
+	JNZ  wsingle
+
+wnext:
+	ADDQ $16, DI
+	MOVQ kp+56(FP), DX
+	SHLQ $5, DX                  // bytes of one group's weights
+	ADDQ DX, w+40(FP)
+	ADDQ $448, R8                // the next group's constants
+	DECQ groups+48(FP)
+	JNZ  wgroup
+	VZEROUPPER
+	RET
+
+// func gatherWideAVX2(dst *int8, kp int, src *int8, pitch, step, npix, kh, seg int)
+// gatherAVX2 widening every byte to int16: dst pixels 2*kp bytes apart,
+// segments 2*seg bytes. It copies 16-byte chunks, so it reads up to 15
+// bytes and writes up to 30 past a segment; later segments and pixels
+// overwrite the excess and values past k meet zero weights.
+TEXT ·gatherWideAVX2(SB), NOSPLIT, $0-64
+	MOVQ dst+0(FP), DI
+	MOVQ kp+8(FP), R8
+	SHLQ $1, R8
+	MOVQ src+16(FP), SI
+	MOVQ pitch+24(FP), R9
+	MOVQ step+32(FP), R10
+	MOVQ npix+40(FP), DX
+	MOVQ kh+48(FP), R11
+	MOVQ seg+56(FP), R12
+
+gwpix:
+	MOVQ SI, AX
+	MOVQ DI, BX
+	MOVQ R11, CX
+
+gwseg:
+	XORQ R13, R13                // offset in the segment
+
+gwchunk:
+	VPMOVSXBW (AX)(R13*1), Y0
+	VMOVDQU   Y0, (BX)(R13*2)
+	ADDQ      $16, R13
+	CMPQ      R13, R12
+	JLT       gwchunk
+	ADDQ      R9, AX
+	LEAQ      (BX)(R12*2), BX
+	DECQ      CX
+	JNZ       gwseg
+	ADDQ      R10, SI
+	ADDQ      R8, DI
+	DECQ      DX
+	JNZ       gwpix
+	VZEROUPPER
+	RET

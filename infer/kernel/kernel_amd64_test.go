@@ -23,7 +23,7 @@ func TestSelectionFollowsCPUFeatures(t *testing.T) {
 	require.Equal(t, "generic", implementations[0].name)
 }
 
-func TestPrepareSetsAsideWhatTheVNNIKernelReads(t *testing.T) {
+func TestPrepareSetsAsideWhatTheTileKernelsRead(t *testing.T) {
 	r := rand.New(rand.NewSource(11))
 	for _, c := range []struct{ n, padded int }{{8, 2}, {16, 2}, {17, 3}, {40, 4}, {48, 4}, {64, 4}} {
 		const k = 27
@@ -31,10 +31,16 @@ func TestPrepareSetsAsideWhatTheVNNIKernelReads(t *testing.T) {
 		Pack(packed, randInt8s(r, c.n*k, -127, 127), c.n, k)
 		rq := randRequant(r, c.n, false)
 		prepareVNNI(rq, packed, c.n, k)
-		require.Equal(t, c.padded*vnniGroup*PaddedK(k), len(rq.prepared.weights), "n=%d", c.n)
-		require.Equal(t, c.padded*vnniGroup*PaddedK(k)+c.padded*448, rq.PreparedBytes(), "n=%d", c.n)
-		rq.Multiplier[c.n-1] = math.MinInt32 // outside Requant's range: the AVX2 path saturates it
+		require.Equal(t, c.padded*groupWidth*PaddedK(k), len(rq.prepared.weights), "n=%d", c.n)
+		require.Equal(t, c.padded*groupWidth*PaddedK(k)+c.padded*448, rq.PreparedBytes(), "n=%d", c.n)
+		prepareWide(rq, packed, c.n, k)
+		groups := (c.n + groupWidth - 1) / groupWidth
+		require.Equal(t, groups*groupWidth*PaddedK(k), len(rq.prepared.wide), "n=%d", c.n)
+		require.Equal(t, 2*groups*groupWidth*PaddedK(k)+groups*448, rq.PreparedBytes(), "n=%d", c.n)
+		rq.Multiplier[c.n-1] = math.MinInt32 // outside Requant's range: only convAVX2 saturates it
 		prepareVNNI(rq, packed, c.n, k)
+		require.Zero(t, rq.PreparedBytes())
+		prepareWide(rq, packed, c.n, k)
 		require.Zero(t, rq.PreparedBytes())
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"math"
 
 	"github.com/edgecnn/edgecnn/model"
+	"github.com/edgecnn/edgecnn/train/internal/sgemm"
 )
 
 // activation is applied in place to rows of a layer's output (rows are
@@ -22,15 +23,16 @@ func parseActivation(s string) (activation, error) {
 	return "", fmt.Errorf("unknown activation %q (want relu, sigmoid, softmax or linear)", s)
 }
 
-// apply replaces pre-activations z (rows of length row) by the activation.
-func (a activation) apply(z []float32, row int) {
+// epilogue is the part of a layer's output stage the GEMM fuses into its
+// store: adding the bias, and ReLU.
+func (a activation) epilogue(bias []float32) sgemm.Epilogue {
+	return sgemm.Epilogue{Bias: bias, ReLU: a == model.ReLU}
+}
+
+// applyUnfused replaces pre-activations z (rows of length row) by the
+// activation, unless the GEMM epilogue applied it already (linear, ReLU).
+func (a activation) applyUnfused(z []float32, row int) {
 	switch a {
-	case model.ReLU:
-		for i, v := range z {
-			if v < 0 {
-				z[i] = 0
-			}
-		}
 	case model.Sigmoid:
 		for i, v := range z {
 			z[i] = sigmoid(v)

@@ -50,3 +50,15 @@ func BenchmarkTrainSeedExercise32(b *testing.B) {
 	}
 	b.ReportMetric(ips, "images/s")
 }
+
+func BenchmarkTrainSeedTutorial32(b *testing.B) {
+	n, err := Preset("seed-tutorial", 32, 32, 3, 2)
+	if err != nil {
+		b.Fatal(err)
+	}
+	ips, err := n.TrainThroughput(64, 2, max(b.N, 5))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportMetric(ips, "images/s")
+}

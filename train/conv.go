@@ -111,9 +111,8 @@ func (c *conv2D) forwardPart(w, b0, b1 int) {
 		g := min(c.group, b1-s)
 		col := c.gather(w, in, s, g)
 		o := out[s*m*oc : (s+g)*m*oc]
-		sgemm.GemmPacked(false, g*m, col, k, &c.packed, o, oc, false, &c.ws[w])
-		addBias(o, c.bias.value)
-		c.act.apply(o, oc)
+		sgemm.GemmPacked(false, g*m, col, k, &c.packed, o, oc, false, c.act.epilogue(c.bias.value), &c.ws[w])
+		c.act.applyUnfused(o, oc)
 	}
 }
 
@@ -133,25 +132,14 @@ func (c *conv2D) backwardPart(w, b0, b1 int) {
 		}
 		inSize := c.in.size()
 		if c.identity {
-			sgemm.GemmPacked(false, g*m, dz, oc, &c.packedT, din[s*inSize:(s+g)*inSize], k, false, &c.ws[w])
+			sgemm.GemmPacked(false, g*m, dz, oc, &c.packedT, din[s*inSize:(s+g)*inSize], k, false, sgemm.Epilogue{}, &c.ws[w])
 			continue
 		}
 		// dPatches = dz * kernel^T, scattered back onto the input.
 		dcol := c.col[w][:g*m*k]
-		sgemm.GemmPacked(false, g*m, dz, oc, &c.packedT, dcol, k, false, &c.ws[w])
+		sgemm.GemmPacked(false, g*m, dz, oc, &c.packedT, dcol, k, false, sgemm.Epilogue{}, &c.ws[w])
 		for i := 0; i < g; i++ {
 			col2im(din[(s+i)*inSize:(s+i+1)*inSize], dcol[i*m*k:(i+1)*m*k], c.in, c.out, &c.window)
-		}
-	}
-}
-
-// addBias adds bias to every row of x.
-func addBias(x, bias []float32) {
-	n := len(bias)
-	for r := 0; r+n <= len(x); r += n {
-		row := x[r : r+n : r+n]
-		for j, b := range bias {
-			row[j] += b
 		}
 	}
 }

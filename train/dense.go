@@ -71,9 +71,8 @@ func (d *dense) part(w, b0, b1 int) {
 	ni, u := d.in.C, d.units
 	in, out := d.call.in[b0*ni:b1*ni], d.call.out[b0*u:b1*u]
 	if !d.call.backward {
-		sgemm.GemmPacked(false, b1-b0, in, ni, &d.packed, out, u, false, &d.ws[w])
-		addBias(out, d.bias.value)
-		d.act.apply(out, u)
+		sgemm.GemmPacked(false, b1-b0, in, ni, &d.packed, out, u, false, d.act.epilogue(d.bias.value), &d.ws[w])
+		d.act.applyUnfused(out, u)
 		return
 	}
 	if b0 == b1 {
@@ -84,6 +83,6 @@ func (d *dense) part(w, b0, b1 int) {
 	sumRows(d.bias.partial[w], dz)
 	sgemm.Gemm(true, false, ni, u, b1-b0, in, ni, dz, u, d.kernel.partial[w], u, true, &d.ws[w])
 	if d.call.din != nil {
-		sgemm.GemmPacked(false, b1-b0, dz, u, &d.packedT, d.call.din[b0*ni:b1*ni], ni, false, &d.ws[w])
+		sgemm.GemmPacked(false, b1-b0, dz, u, &d.packedT, d.call.din[b0*ni:b1*ni], ni, false, sgemm.Epilogue{}, &d.ws[w])
 	}
 }

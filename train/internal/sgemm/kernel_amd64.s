@@ -2,14 +2,25 @@
 
 #include "textflag.h"
 
-// func kernelAVX2Asm(kc int, a, b, c *float32, ldc int, accumulate bool)
-// C[6][16] (+)= sum over p < kc of a[p*6+r] * b[p*16+j]; kc >= 1.
-TEXT ·kernelAVX2Asm(SB), NOSPLIT, $0-41
+// Register use of both kernels: SI = A (row r at SI + r*R9), R12 = A's
+// column stride in bytes, DI = B panel, DX = C, R8 = ldc in bytes,
+// CX = depth left, AX = flags, BX = bias.
+
+// func kernelAVX2Asm(kc int, a *float32, rs, cs int, b, c *float32, ldc, flags int, bias *float32)
+// C[6][16] (+)= sum over p < kc of a[r*rs+p*cs] * b[p*16+j], then + bias,
+// then max(0, .), as flags say (1 accumulate, 2 bias, 4 relu); kc >= 1.
+TEXT ·kernelAVX2Asm(SB), NOSPLIT, $0-72
 	MOVQ kc+0(FP), CX
 	MOVQ a+8(FP), SI
-	MOVQ b+16(FP), DI
-	MOVQ c+24(FP), DX
-	MOVQ ldc+32(FP), R8
+	MOVQ rs+16(FP), R9
+	SHLQ $2, R9
+	LEAQ (R9)(R9*2), R10
+	LEAQ (R9)(R9*4), R11
+	MOVQ cs+24(FP), R12
+	SHLQ $2, R12
+	MOVQ b+32(FP), DI
+	MOVQ c+40(FP), DX
+	MOVQ ldc+48(FP), R8
 	SHLQ $2, R8
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
@@ -24,69 +35,92 @@ TEXT ·kernelAVX2Asm(SB), NOSPLIT, $0-41
 	VXORPS Y10, Y10, Y10
 	VXORPS Y11, Y11, Y11
 
-loop:
+avx2loop:
 	VMOVUPS (DI), Y12
 	VMOVUPS 32(DI), Y13
-	VBROADCASTSS 0(SI), Y14
+	VBROADCASTSS (SI), Y14
 	VFMADD231PS Y12, Y14, Y0
 	VFMADD231PS Y13, Y14, Y1
-	VBROADCASTSS 4(SI), Y15
+	VBROADCASTSS (SI)(R9*1), Y15
 	VFMADD231PS Y12, Y15, Y2
 	VFMADD231PS Y13, Y15, Y3
-	VBROADCASTSS 8(SI), Y14
+	VBROADCASTSS (SI)(R9*2), Y14
 	VFMADD231PS Y12, Y14, Y4
 	VFMADD231PS Y13, Y14, Y5
-	VBROADCASTSS 12(SI), Y15
+	VBROADCASTSS (SI)(R10*1), Y15
 	VFMADD231PS Y12, Y15, Y6
 	VFMADD231PS Y13, Y15, Y7
-	VBROADCASTSS 16(SI), Y14
+	VBROADCASTSS (SI)(R9*4), Y14
 	VFMADD231PS Y12, Y14, Y8
 	VFMADD231PS Y13, Y14, Y9
-	VBROADCASTSS 20(SI), Y15
+	VBROADCASTSS (SI)(R11*1), Y15
 	VFMADD231PS Y12, Y15, Y10
 	VFMADD231PS Y13, Y15, Y11
-	ADDQ $24, SI
+	ADDQ R12, SI
 	ADDQ $64, DI
 	DECQ CX
-	JNZ loop
+	JNZ avx2loop
 
-	MOVBLZX accumulate+40(FP), AX
-	TESTQ AX, AX
-	JZ store
+	MOVQ flags+56(FP), AX
+	TESTQ $1, AX
+	JZ avx2bias
+	MOVQ DX, R13
+	VADDPS (R13), Y0, Y0
+	VADDPS 32(R13), Y1, Y1
+	ADDQ R8, R13
+	VADDPS (R13), Y2, Y2
+	VADDPS 32(R13), Y3, Y3
+	ADDQ R8, R13
+	VADDPS (R13), Y4, Y4
+	VADDPS 32(R13), Y5, Y5
+	ADDQ R8, R13
+	VADDPS (R13), Y6, Y6
+	VADDPS 32(R13), Y7, Y7
+	ADDQ R8, R13
+	VADDPS (R13), Y8, Y8
+	VADDPS 32(R13), Y9, Y9
+	ADDQ R8, R13
+	VADDPS (R13), Y10, Y10
+	VADDPS 32(R13), Y11, Y11
 
-	VADDPS (DX), Y0, Y0
-	VADDPS 32(DX), Y1, Y1
-	VMOVUPS Y0, (DX)
-	VMOVUPS Y1, 32(DX)
-	ADDQ R8, DX
-	VADDPS (DX), Y2, Y2
-	VADDPS 32(DX), Y3, Y3
-	VMOVUPS Y2, (DX)
-	VMOVUPS Y3, 32(DX)
-	ADDQ R8, DX
-	VADDPS (DX), Y4, Y4
-	VADDPS 32(DX), Y5, Y5
-	VMOVUPS Y4, (DX)
-	VMOVUPS Y5, 32(DX)
-	ADDQ R8, DX
-	VADDPS (DX), Y6, Y6
-	VADDPS 32(DX), Y7, Y7
-	VMOVUPS Y6, (DX)
-	VMOVUPS Y7, 32(DX)
-	ADDQ R8, DX
-	VADDPS (DX), Y8, Y8
-	VADDPS 32(DX), Y9, Y9
-	VMOVUPS Y8, (DX)
-	VMOVUPS Y9, 32(DX)
-	ADDQ R8, DX
-	VADDPS (DX), Y10, Y10
-	VADDPS 32(DX), Y11, Y11
-	VMOVUPS Y10, (DX)
-	VMOVUPS Y11, 32(DX)
-	VZEROUPPER
-	RET
+avx2bias:
+	TESTQ $2, AX
+	JZ avx2relu
+	MOVQ bias+64(FP), BX
+	VMOVUPS (BX), Y12
+	VMOVUPS 32(BX), Y13
+	VADDPS Y12, Y0, Y0
+	VADDPS Y13, Y1, Y1
+	VADDPS Y12, Y2, Y2
+	VADDPS Y13, Y3, Y3
+	VADDPS Y12, Y4, Y4
+	VADDPS Y13, Y5, Y5
+	VADDPS Y12, Y6, Y6
+	VADDPS Y13, Y7, Y7
+	VADDPS Y12, Y8, Y8
+	VADDPS Y13, Y9, Y9
+	VADDPS Y12, Y10, Y10
+	VADDPS Y13, Y11, Y11
 
-store:
+avx2relu:
+	TESTQ $4, AX
+	JZ avx2store
+	// max(0, v) returns v when v is NaN or a zero: as the Go reference.
+	VXORPS Y14, Y14, Y14
+	VMAXPS Y0, Y14, Y0
+	VMAXPS Y1, Y14, Y1
+	VMAXPS Y2, Y14, Y2
+	VMAXPS Y3, Y14, Y3
+	VMAXPS Y4, Y14, Y4
+	VMAXPS Y5, Y14, Y5
+	VMAXPS Y6, Y14, Y6
+	VMAXPS Y7, Y14, Y7
+	VMAXPS Y8, Y14, Y8
+	VMAXPS Y9, Y14, Y9
+	VMAXPS Y10, Y14, Y10
+	VMAXPS Y11, Y14, Y11
+
+avx2store:
 	VMOVUPS Y0, (DX)
 	VMOVUPS Y1, 32(DX)
 	ADDQ R8, DX

@@ -1,14 +1,16 @@
 // Package sgemm multiplies float32 matrices for the trainer: a cache-blocked
-// GEMM in the BLIS style. Operands are packed into panels (A into MR-row
-// panels, B into NR-column panels, each kc deep) and a register-blocked
-// MR x NR micro-kernel multiplies one pair of panels. Packing absorbs
-// transposition, so one kernel serves C = A*B, A^T*B and A*B^T.
+// GEMM in the BLIS style. B is packed into NR-column panels, each kc deep,
+// and a register-blocked MR x NR micro-kernel multiplies MR rows of A by one
+// panel. The kernel reads A through a row and a column stride, so a
+// row-major A is used in place; a transposed A is packed into MR-row panels
+// first (as is a final panel of fewer than MR rows), so one kernel serves
+// C = A*B, A^T*B and A*B^T.
 //
 // The pure-Go micro-kernel (kernel_generic.go) is the specification and the
-// fallback; on amd64 with AVX2 and FMA an assembly kernel is chosen once at
-// init (the purego build tag forces the generic one). Results are a pure
-// function of the inputs and the shapes: the reduction order never depends on
-// timing, so training is reproducible.
+// fallback; on amd64 an assembly kernel (AVX2+FMA, or AVX-512) is chosen
+// once at init (the purego build tag forces the generic one). Results are a
+// pure function of the inputs and the shapes: the reduction order never
+// depends on timing, so training is reproducible.
 //
 // All matrices are row-major with explicit leading dimensions. Nothing here
 // allocates once a Workspace has grown to its working size.
@@ -36,6 +38,33 @@ type Workspace struct {
 type PackedB struct {
 	k, n int
 	data []float32
+}
+
+// Epilogue is applied to C once the product is complete (fused into the
+// micro-kernel's store): C = max(C + Bias, 0) with ReLU, C + Bias without.
+// A nil Bias adds nothing; the zero value leaves the product as it is.
+type Epilogue struct {
+	Bias []float32 // one value per column of C, or nil
+	ReLU bool
+}
+
+// Flags of a micro-kernel call.
+const (
+	flagAccumulate = 1 << iota // add the product to C instead of overwriting it
+	flagBias                   // then add bias[j] to column j
+	flagReLU                   // then replace negative values by 0
+)
+
+// flags returns the kernel flags of the epilogue.
+func (ep Epilogue) flags() int {
+	f := 0
+	if ep.Bias != nil {
+		f |= flagBias
+	}
+	if ep.ReLU {
+		f |= flagReLU
+	}
+	return f
 }
 
 func roundUp(x, m int) int { return (x + m - 1) / m * m }
@@ -80,38 +109,45 @@ func packB(dst []float32, trans bool, kc, n int, b []float32, ldb, pc int) {
 }
 
 // packA writes rows [i0, i0+mc) and columns [pc, pc+kc) of A (or of the
-// transpose of the stored matrix a) as MR-row panels of kc columns.
+// transpose of the stored matrix a) as MR-row panels of kc columns: element
+// (r, p) of a panel at p*MR + r, rows past mc zero.
 func packA(dst []float32, trans bool, mc, kc int, a []float32, lda, i0, pc int) {
+	if trans {
+		packATrans(dst, mc, kc, a, lda, i0, pc)
+		return
+	}
 	for r0 := 0; r0 < mc; r0 += MR {
 		mr := min(MR, mc-r0)
 		panel := dst[r0*kc : r0*kc+kc*MR]
-		if !trans {
-			for r := 0; r < mr; r++ {
-				src := a[(i0+r0+r)*lda+pc:]
-				src = src[:kc]
-				for p, v := range src {
-					panel[p*MR+r] = v
-				}
+		for r := 0; r < mr; r++ {
+			src := a[(i0+r0+r)*lda+pc:]
+			src = src[:kc]
+			for p, v := range src {
+				panel[p*MR+r] = v
 			}
-			for r := mr; r < MR; r++ {
-				for p := 0; p < kc; p++ {
-					panel[p*MR+r] = 0
-				}
-			}
-			continue
 		}
-		if mr == MR {
+		for r := mr; r < MR; r++ {
 			for p := 0; p < kc; p++ {
-				src := a[(pc+p)*lda+i0+r0 : (pc+p)*lda+i0+r0+MR : (pc+p)*lda+i0+r0+MR]
-				dst := panel[p*MR : p*MR+MR : p*MR+MR]
-				dst[0], dst[1], dst[2], dst[3], dst[4], dst[5] = src[0], src[1], src[2], src[3], src[4], src[5]
+				panel[p*MR+r] = 0
 			}
-			continue
 		}
-		for p := 0; p < kc; p++ {
-			dst := panel[p*MR : p*MR+MR]
-			copy(dst[:mr], a[(pc+p)*lda+i0+r0:])
-			clear(dst[mr:])
+	}
+}
+
+// packATrans is packA for a stored k x m matrix: row pc+p of a holds
+// column p of every panel, so it is read once, front to back, and dealt out
+// MR values at a time.
+func packATrans(dst []float32, mc, kc int, a []float32, lda, i0, pc int) {
+	full := mc / MR * MR
+	for p := 0; p < kc; p++ {
+		src := a[(pc+p)*lda+i0 : (pc+p)*lda+i0+mc]
+		for r0 := 0; r0 < full; r0 += MR {
+			d, s := dst[r0*kc+p*MR:r0*kc+p*MR+MR:r0*kc+p*MR+MR], src[r0:r0+MR:r0+MR]
+			d[0], d[1], d[2], d[3], d[4], d[5] = s[0], s[1], s[2], s[3], s[4], s[5]
+		}
+		if full < mc {
+			d := dst[full*kc+p*MR : full*kc+p*MR+MR]
+			clear(d[copy(d, src[full:]):])
 		}
 	}
 }
@@ -132,25 +168,42 @@ func Gemm(transA, transB bool, m, n, k int, a []float32, lda int, b []float32, l
 		kc := min(KC, k-pc)
 		ws.packB.data = grow(ws.packB.data, kc*np)
 		packB(ws.packB.data, transB, kc, n, b, ldb, pc)
-		ws.multiply(transA, m, n, kc, a, lda, pc, ws.packB.data, c, ldc, accumulate || pc > 0)
+		flags := 0
+		if accumulate || pc > 0 {
+			flags = flagAccumulate
+		}
+		ws.multiply(transA, m, n, kc, a, lda, pc, ws.packB.data, c, ldc, flags, nil)
 	}
 }
 
-// GemmPacked computes C = op(A)*B (or C += op(A)*B) with B packed by
-// PackedB.Pack; op(A) is m x k with k = the packed depth.
-func GemmPacked(transA bool, m int, a []float32, lda int, b *PackedB, c []float32, ldc int, accumulate bool, ws *Workspace) {
+// GemmPacked computes C = op(A)*B (or C += op(A)*B), then applies ep, with B
+// packed by PackedB.Pack; op(A) is m x k with k = the packed depth.
+func GemmPacked(transA bool, m int, a []float32, lda int, b *PackedB, c []float32, ldc int, accumulate bool, ep Epilogue, ws *Workspace) {
 	n, k := b.n, b.k
 	if m == 0 || n == 0 {
 		return
 	}
+	if ep.Bias != nil {
+		ep.Bias = ep.Bias[:n]
+	}
 	if k == 0 {
 		zeroUnlessAccumulate(c, ldc, m, n, accumulate)
+		for i := 0; i < m; i++ {
+			finishRow(c[i*ldc:i*ldc+n], nil, ep.flags()|flagAccumulate, ep.Bias)
+		}
 		return
 	}
 	np := roundUp(n, NR)
 	for pc := 0; pc < k; pc += KC {
 		kc := min(KC, k-pc)
-		ws.multiply(transA, m, n, kc, a, lda, pc, b.data[pc*np:pc*np+kc*np], c, ldc, accumulate || pc > 0)
+		flags := 0
+		if accumulate || pc > 0 {
+			flags = flagAccumulate
+		}
+		if pc+kc == k {
+			flags |= ep.flags()
+		}
+		ws.multiply(transA, m, n, kc, a, lda, pc, b.data[pc*np:pc*np+kc*np], c, ldc, flags, ep.Bias)
 	}
 }
 
@@ -163,45 +216,79 @@ func zeroUnlessAccumulate(c []float32, ldc, m, n int, accumulate bool) {
 	}
 }
 
-// multiply does one kc-deep block: C (+)= A[:, pc:pc+kc] * Bblock.
-func (ws *Workspace) multiply(transA bool, m, n, kc int, a []float32, lda, pc int, bp []float32, c []float32, ldc int, accumulate bool) {
+// multiply does one kc-deep block: C (+)= A[:, pc:pc+kc] * Bblock, with the
+// flags' epilogue.
+func (ws *Workspace) multiply(transA bool, m, n, kc int, a []float32, lda, pc int, bp []float32, c []float32, ldc int, flags int, bias []float32) {
 	ws.packA = grow(ws.packA, MC*KC)
 	for i0 := 0; i0 < m; i0 += MC {
 		mc := min(MC, m-i0)
-		packA(ws.packA, transA, mc, kc, a, lda, i0, pc)
+		// Row-major A is read in place; only a transposed A and a final
+		// panel of fewer than MR rows are packed.
+		inPlace := mc / MR * MR
+		if transA {
+			inPlace = 0
+			packA(ws.packA, true, mc, kc, a, lda, i0, pc)
+		} else if inPlace < mc {
+			packA(ws.packA[inPlace*kc:], false, mc-inPlace, kc, a, lda, i0+inPlace, pc)
+		}
 		for j0 := 0; j0 < n; j0 += NR {
 			nr := min(NR, n-j0)
 			bpanel := bp[j0*kc : j0*kc+kc*NR]
+			var tileBias []float32
+			if flags&flagBias != 0 {
+				tileBias = bias[j0 : j0+nr]
+			}
 			for r0 := 0; r0 < mc; r0 += MR {
 				mr := min(MR, mc-r0)
-				apanel := ws.packA[r0*kc : r0*kc+kc*MR]
+				ap, rs, cs := ws.packA[r0*kc:r0*kc+kc*MR], 1, MR
+				if r0 < inPlace {
+					ap, rs, cs = a[(i0+r0)*lda+pc:], lda, 1
+				}
 				ci := (i0+r0)*ldc + j0
 				if mr == MR && nr == NR {
-					kernel(kc, apanel, bpanel, c[ci:], ldc, accumulate)
+					kernel(kc, ap, rs, cs, bpanel, c[ci:], ldc, flags, tileBias)
 					continue
 				}
-				// Edge tile: compute into the scratch tile, copy the valid part.
-				kernel(kc, apanel, bpanel, ws.tile[:], NR, false)
+				// Edge tile: compute into the scratch tile, finish the valid part.
+				kernel(kc, ap, rs, cs, bpanel, ws.tile[:], NR, 0, nil)
 				for r := 0; r < mr; r++ {
-					dst := c[ci+r*ldc : ci+r*ldc+nr]
-					src := ws.tile[r*NR : r*NR+nr]
-					if accumulate {
-						for j, v := range src {
-							dst[j] += v
-						}
-					} else {
-						copy(dst, src)
-					}
+					finishRow(c[ci+r*ldc:ci+r*ldc+nr], ws.tile[r*NR:r*NR+nr], flags, tileBias)
 				}
 			}
 		}
 	}
 }
 
-// Impl names the micro-kernel in use: "generic" or "avx2".
+// finishRow stores a row of products (nil: zeros) into dst as the flags say.
+// It is the micro-kernels' store, and the reference for their epilogues.
+func finishRow(dst, prod []float32, flags int, bias []float32) {
+	for j := range dst {
+		var v float32
+		if prod != nil {
+			v = prod[j]
+		}
+		if flags&flagAccumulate != 0 {
+			v = dst[j] + v
+		}
+		if flags&flagBias != 0 {
+			v += bias[j]
+		}
+		if flags&flagReLU != 0 && v < 0 {
+			v = 0
+		}
+		dst[j] = v
+	}
+}
+
+// Impl names the micro-kernel in use: "generic", "avx2" or "avx512".
 func Impl() string { return impl }
 
+// kernelFunc is a micro-kernel: the MR x NR tile C (+)= A*B, where element
+// (r, p) of A is a[r*rs + p*cs] and B is a packed panel of kc rows by NR,
+// then the epilogue of flags (bias has NR values when flagBias is set).
+type kernelFunc func(kc int, a []float32, rs, cs int, b, c []float32, ldc, flags int, bias []float32)
+
 var (
-	kernel = kernelGeneric
-	impl   = "generic"
+	kernel kernelFunc = kernelGeneric
+	impl              = "generic"
 )

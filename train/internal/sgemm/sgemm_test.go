@@ -2,6 +2,7 @@ package sgemm
 
 import (
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"testing"
 
@@ -44,64 +45,171 @@ func checkClose(t *testing.T, want []float64, got []float32, ldc, m, n int, what
 	for i := 0; i < m; i++ {
 		for j := 0; j < n; j++ {
 			w, g := want[i*n+j], float64(got[i*ldc+j])
-			require.InDelta(t, w, g, 1e-4*(1+abs(w)), "%s: C[%d][%d]", what, i, j)
+			require.InDelta(t, w, g, 1e-4*(1+math.Abs(w)), "%s: C[%d][%d]", what, i, j)
 		}
 	}
 }
 
-func abs(x float64) float64 {
-	if x < 0 {
-		return -x
-	}
-	return x
+// kernels returns the generic kernel and, when different, the one in use.
+func kernels() map[string]kernelFunc {
+	return map[string]kernelFunc{"generic": kernelGeneric, impl: kernel}
+}
+
+// withKernel runs f with kern as the package's micro-kernel.
+func withKernel(kern kernelFunc, f func()) {
+	saved := kernel
+	defer func() { kernel = saved }()
+	kernel = kern
+	f()
 }
 
 // TestGemm compares every transpose combination, with and without
-// accumulation, against the naive product, on shapes that exercise the
-// edge tiles and several KC and MC blocks, for every available kernel.
+// accumulation and with every epilogue, against the naive product, on
+// shapes that exercise the edge tiles and several KC and MC blocks, for
+// every available kernel.
 func TestGemm(t *testing.T) {
-	kernels := map[string]func(int, []float32, []float32, []float32, int, bool){"generic": kernelGeneric, impl: kernel}
 	r := rand.New(rand.NewPCG(1, 2))
-	shapes := [][3]int{{1, 1, 1}, {6, 16, 1}, {7, 17, 3}, {5, 3, 300}, {100, 33, 513}, {197, 40, 27}, {13, 129, 64}}
-	for name, kern := range kernels {
-		kernel = kern
-		for _, s := range shapes {
-			m, n, k := s[0], s[1], s[2]
-			for _, ta := range []bool{false, true} {
-				for _, tb := range []bool{false, true} {
-					what := fmt.Sprintf("%s m=%d n=%d k=%d ta=%v tb=%v", name, m, n, k, ta, tb)
-					a := randSlice(r, m*k+3)
-					b := randSlice(r, n*k+5)
-					lda, ldb := k, n
-					if ta {
-						lda = m
+	shapes := [][3]int{{1, 1, 1}, {6, 16, 1}, {7, 17, 3}, {5, 3, 300}, {100, 33, 513}, {197, 40, 27}, {13, 129, 64}, {12, 32, 256}}
+	for name, kern := range kernels() {
+		withKernel(kern, func() {
+			for _, s := range shapes {
+				m, n, k := s[0], s[1], s[2]
+				for _, ta := range []bool{false, true} {
+					for _, tb := range []bool{false, true} {
+						what := fmt.Sprintf("%s m=%d n=%d k=%d ta=%v tb=%v", name, m, n, k, ta, tb)
+						gemmCase(t, r, what, ta, tb, m, n, k)
 					}
-					if tb {
-						ldb = k
-					}
-					want := naive(ta, tb, m, n, k, a, lda, b, ldb)
-					ldc := n + 2
-					c := randSlice(r, m*ldc)
-					var ws Workspace
-					Gemm(ta, tb, m, n, k, a, lda, b, ldb, c, ldc, false, &ws)
-					checkClose(t, want, c, ldc, m, n, what)
+				}
+			}
+		})
+	}
+}
 
-					// Accumulate onto the previous result: 2x the product.
-					var pb PackedB
-					pb.Pack(tb, k, n, b, ldb)
-					GemmPacked(ta, m, a, lda, &pb, c, ldc, true, &ws)
-					for i := range want {
-						want[i] *= 2
+func gemmCase(t *testing.T, r *rand.Rand, what string, ta, tb bool, m, n, k int) {
+	a := randSlice(r, m*k+3)
+	b := randSlice(r, n*k+5)
+	lda, ldb := k, n
+	if ta {
+		lda = m
+	}
+	if tb {
+		ldb = k
+	}
+	want := naive(ta, tb, m, n, k, a, lda, b, ldb)
+	ldc := n + 2
+	c := randSlice(r, m*ldc)
+	var ws Workspace
+	Gemm(ta, tb, m, n, k, a, lda, b, ldb, c, ldc, false, &ws)
+	checkClose(t, want, c, ldc, m, n, what)
+
+	// Accumulate onto the previous result: 2x the product.
+	var pb PackedB
+	pb.Pack(tb, k, n, b, ldb)
+	GemmPacked(ta, m, a, lda, &pb, c, ldc, true, Epilogue{}, &ws)
+	for i := range want {
+		want[i] *= 2
+	}
+	checkClose(t, want, c, ldc, m, n, what+" packed+accumulate")
+
+	// Epilogues on a fresh product: relu(AB + bias) and AB + bias.
+	bias := randSlice(r, n)
+	for _, relu := range []bool{false, true} {
+		ep := Epilogue{Bias: bias, ReLU: relu}
+		GemmPacked(ta, m, a, lda, &pb, c, ldc, false, ep, &ws)
+		epWant := make([]float64, len(want))
+		for i, v := range want {
+			v = v/2 + float64(bias[i%n])
+			if relu {
+				v = math.Max(v, 0)
+			}
+			epWant[i] = v
+		}
+		checkClose(t, epWant, c, ldc, m, n, fmt.Sprintf("%s epilogue relu=%v", what, relu))
+	}
+	// ReLU alone, accumulating: relu(relu(AB + bias) + AB).
+	prev := append([]float32(nil), c...)
+	GemmPacked(ta, m, a, lda, &pb, c, ldc, true, Epilogue{ReLU: true}, &ws)
+	accWant := make([]float64, len(want))
+	for i, v := range want {
+		accWant[i] = math.Max(float64(prev[i/n*ldc+i%n])+v/2, 0)
+	}
+	checkClose(t, accWant, c, ldc, m, n, what+" accumulate+relu")
+}
+
+// sameBits compares float32 slices bit for bit, any NaN matching any NaN.
+func sameBits(t *testing.T, want, got []float32, what string) {
+	t.Helper()
+	for i, w := range want {
+		g := got[i]
+		if math.IsNaN(float64(w)) && math.IsNaN(float64(g)) {
+			continue
+		}
+		require.Equal(t, math.Float32bits(w), math.Float32bits(g), "%s: element %d: want %g, got %g", what, i, w, g)
+	}
+}
+
+// TestKernelEpilogueExact: with products that are exact in float32 (one
+// step of small integers), every kernel stores exactly what the generic
+// kernel stores, for every flag combination, strided and packed A, and
+// special values (NaN, infinities, signed zeros) in B, C and the bias.
+func TestKernelEpilogueExact(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	special := []float32{float32(math.NaN()), float32(math.Inf(1)), float32(math.Inf(-1)), float32(math.Copysign(0, -1)), 0, -3, 2}
+	pick := func(n int) []float32 {
+		v := make([]float32, n)
+		for i := range v {
+			v[i] = special[r.IntN(len(special))]
+		}
+		return v
+	}
+	const ldc = NR + 3
+	for name, kern := range kernels() {
+		for flags := 0; flags < 8; flags++ {
+			for _, strides := range [][2]int{{1, MR}, {7, 1}, {2, 13}} {
+				rs, cs := strides[0], strides[1]
+				for _, kc := range []int{1, 2} {
+					a := make([]float32, (MR-1)*rs+(kc-1)*cs+1)
+					for i := range a {
+						a[i] = float32(r.IntN(5) - 2)
 					}
-					checkClose(t, want, c, ldc, m, n, what+" packed+accumulate")
+					b := pick(kc * NR)
+					bias := pick(NR)
+					c0 := pick(MR * ldc)
+					want := append([]float32(nil), c0...)
+					kernelGeneric(kc, a, rs, cs, b, want, ldc, flags, bias)
+					got := append([]float32(nil), c0...)
+					kern(kc, a, rs, cs, b, got, ldc, flags, bias)
+					sameBits(t, want, got, fmt.Sprintf("%s flags=%b rs=%d cs=%d kc=%d", name, flags, rs, cs, kc))
 				}
 			}
 		}
 	}
-	kernel = kernels[impl]
 }
 
-// TestGemmZeroDepth checks that k == 0 clears C (or leaves it when accumulating).
+// TestKernelsAgree compares the kernel in use with the generic one on
+// random data, deep enough for rounding to differ only in the last bits.
+func TestKernelsAgree(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 8))
+	const ldc = NR + 1
+	for _, kc := range []int{1, 5, 256} {
+		for flags := 0; flags < 8; flags++ {
+			a, b, bias, c0 := randSlice(r, kc*MR), randSlice(r, kc*NR), randSlice(r, NR), randSlice(r, MR*ldc)
+			want := append([]float32(nil), c0...)
+			kernelGeneric(kc, a, 1, MR, b, want, ldc, flags, bias)
+			got := append([]float32(nil), c0...)
+			kernel(kc, a, 1, MR, b, got, ldc, flags, bias)
+			for i := range want {
+				require.InDelta(t, want[i], got[i], 1e-5*float64(kc), "%s kc=%d flags=%b element %d", impl, kc, flags, i)
+			}
+			for i := 0; i < MR; i++ {
+				require.Equal(t, c0[i*ldc+NR:(i+1)*ldc], got[i*ldc+NR:(i+1)*ldc], "columns past the tile untouched")
+			}
+		}
+	}
+}
+
+// TestGemmZeroDepth checks that k == 0 clears C (or leaves it when
+// accumulating), then applies the epilogue.
 func TestGemmZeroDepth(t *testing.T) {
 	c := []float32{1, 2, 3, 4}
 	var ws Workspace
@@ -109,21 +217,33 @@ func TestGemmZeroDepth(t *testing.T) {
 	require.Equal(t, []float32{1, 2, 3, 4}, c)
 	Gemm(false, false, 2, 2, 0, nil, 0, nil, 2, c, 2, false, &ws)
 	require.Equal(t, []float32{0, 0, 0, 0}, c)
+	var pb PackedB
+	pb.Pack(false, 0, 2, nil, 2)
+	GemmPacked(false, 2, nil, 0, &pb, c, 2, false, Epilogue{Bias: []float32{-1, 5}, ReLU: true}, &ws)
+	require.Equal(t, []float32{0, 5, 0, 5}, c)
 }
 
-func benchGemm(b *testing.B, m, n, k int) {
+func benchGemm(b *testing.B, transA bool, m, n, k int, ep Epilogue) {
 	r := rand.New(rand.NewPCG(1, 2))
 	a, bm, c := randSlice(r, m*k), randSlice(r, k*n), make([]float32, m*n)
+	lda := k
+	if transA {
+		lda = m
+	}
 	var ws Workspace
 	var pb PackedB
 	pb.Pack(false, k, n, bm, n)
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		GemmPacked(false, m, a, k, &pb, c, n, false, &ws)
+		GemmPacked(transA, m, a, lda, &pb, c, n, false, ep, &ws)
 	}
 	b.ReportMetric(float64(b.N)*float64(2*m*n*k)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
 }
 
-func BenchmarkGemm512(b *testing.B)      { benchGemm(b, 512, 128, 576) }
-func BenchmarkGemmConv1x32(b *testing.B) { benchGemm(b, 1024, 32, 27) }
-func BenchmarkGemmDeep1152(b *testing.B) { benchGemm(b, 64, 128, 1152) }
+func BenchmarkGemm512(b *testing.B)      { benchGemm(b, false, 512, 128, 576, Epilogue{}) }
+func BenchmarkGemm512Trans(b *testing.B) { benchGemm(b, true, 512, 128, 576, Epilogue{}) }
+func BenchmarkGemmConv1x32(b *testing.B) { benchGemm(b, false, 1024, 32, 27, Epilogue{}) }
+func BenchmarkGemmDeep1152(b *testing.B) { benchGemm(b, false, 64, 128, 1152, Epilogue{}) }
+func BenchmarkGemmBiasReLU(b *testing.B) {
+	benchGemm(b, false, 512, 128, 576, Epilogue{Bias: make([]float32, 128), ReLU: true})
+}

@@ -6,6 +6,7 @@ import (
 
 	"github.com/edgecnn/edgecnn/model"
 	"github.com/edgecnn/edgecnn/train/internal/sgemm"
+	"github.com/edgecnn/edgecnn/train/internal/vec"
 )
 
 // activation is applied in place to rows of a layer's output (rows are
@@ -48,11 +49,7 @@ func (a activation) applyUnfused(z []float32, row int) {
 func (a activation) backward(dy, y []float32, row int) {
 	switch a {
 	case model.ReLU:
-		for i, v := range y {
-			if v <= 0 {
-				dy[i] = 0
-			}
-		}
+		vec.ReLUGrad(dy, y)
 	case model.Sigmoid:
 		for i, v := range y {
 			dy[i] *= v * (1 - v)

@@ -6,6 +6,7 @@ import (
 
 	"github.com/edgecnn/edgecnn/model"
 	"github.com/edgecnn/edgecnn/train/internal/sgemm"
+	"github.com/edgecnn/edgecnn/train/internal/vec"
 )
 
 // colBudget bounds the im2col buffer of one worker (in floats): small
@@ -200,11 +201,7 @@ func col2im(din, col []float32, is, os shape, wd *window) {
 				if iy < 0 || iy >= is.H {
 					continue
 				}
-				s := src[ky*rowLen+kx0*is.C : ky*rowLen+kx1*is.C]
-				d := din[(iy*is.W+x0+kx0)*is.C : (iy*is.W+x0+kx1)*is.C]
-				for i, v := range s {
-					d[i] += v
-				}
+				vec.Add(din[(iy*is.W+x0+kx0)*is.C:(iy*is.W+x0+kx1)*is.C], src[ky*rowLen+kx0*is.C:ky*rowLen+kx1*is.C])
 			}
 		}
 	}

@@ -83,6 +83,9 @@ func gradCase(t *testing.T, name string, in shape, layers []layer, input func(rn
 		forwardFixed(n, x, batch)
 		copy(n.grads[len(n.layers)-1], r)
 		dx := make([]float32, len(x))
+		for i := range dx {
+			dx[i] = float32(math.NaN()) // backward must overwrite every input gradient
+		}
 		n.backward(x, batch, dx)
 
 		loss := func() float64 { return weightedSum(forwardFixed(n, x, batch), r) }
@@ -122,6 +125,8 @@ func TestGradients(t *testing.T) {
 	gradCase(t, "conv 1x1", sp(3, 4, 5), []layer{newConv2D(3, 1, 1, 1, 1, model.Valid, model.Linear)}, uniform)
 	gradCase(t, "conv softmax over channels", sp(3, 3, 2), []layer{newConv2D(4, 3, 3, 1, 1, model.Same, model.Softmax)}, uniform)
 	gradCase(t, "maxpool 2x2 valid", sp(5, 4, 3), []layer{newPool2D(model.MaxPool2D, 2, 2, 2, 2, model.Valid)}, distinct)
+	gradCase(t, "maxpool 2x2 valid, odd width, 8 channels", sp(4, 5, 8), []layer{newPool2D(model.MaxPool2D, 2, 2, 2, 2, model.Valid)}, distinct)
+	gradCase(t, "maxpool 2x2 same, 16 channels", sp(4, 6, 16), []layer{newPool2D(model.MaxPool2D, 2, 2, 2, 2, model.Same)}, distinct)
 	gradCase(t, "maxpool 3x3 stride2 same", sp(5, 6, 2), []layer{newPool2D(model.MaxPool2D, 3, 3, 2, 2, model.Same)}, distinct)
 	gradCase(t, "avgpool 3x3 stride2 same", sp(5, 6, 2), []layer{newPool2D(model.AveragePooling2D, 3, 3, 2, 2, model.Same)}, uniform)
 	gradCase(t, "avgpool 2x2 valid", sp(4, 5, 2), []layer{newPool2D(model.AveragePooling2D, 2, 2, 2, 2, model.Valid)}, uniform)

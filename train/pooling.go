@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 
 	"github.com/edgecnn/edgecnn/model"
+	"github.com/edgecnn/edgecnn/train/internal/vec"
 )
 
 // pool2D is MaxPool2D or AveragePooling2D. Windows that overlap the
@@ -57,12 +58,57 @@ func (p *pool2D) forward(e *engine, in, out []float32, n int, training bool) {
 
 func (p *pool2D) part(w, b0, b1 int) {
 	for s := b0; s < b1; s++ {
-		if p.call.backward {
+		switch {
+		case p.call.backward && p.tiles2x2():
+			p.backwardSample2x2(s)
+		case p.call.backward:
 			p.backwardSample(w, s)
-		} else {
+		case p.tiles2x2():
+			p.forwardSample2x2(s)
+		default:
 			p.forwardSample(s)
 		}
 	}
+}
+
+// tiles2x2 reports whether p is a 2x2, stride-2 max pool whose windows all
+// lie inside the input (no padding): the common case, which runs on whole
+// rows of pixels with vec's pooling loops.
+func (p *pool2D) tiles2x2() bool {
+	return !p.average && p.kh == 2 && p.kw == 2 && p.sh == 2 && p.sw == 2 &&
+		p.padTop == 0 && p.padLeft == 0 && 2*p.out.H <= p.in.H && 2*p.out.W <= p.in.W
+}
+
+// rows2x2 returns sample s's input rows 2oy and 2oy+1 of buf and its
+// output row oy of obuf.
+func (p *pool2D) rows2x2(buf, obuf []float32, s, oy int) (r0, r1, o []float32) {
+	row, orow := p.in.W*p.in.C, p.out.W*p.out.C
+	base := s*p.in.size() + 2*oy*row
+	obase := s*p.out.size() + oy*orow
+	return buf[base : base+row], buf[base+row : base+2*row], obuf[obase : obase+orow]
+}
+
+func (p *pool2D) forwardSample2x2(s int) {
+	for oy := 0; oy < p.out.H; oy++ {
+		r0, r1, o := p.rows2x2(p.call.in, p.call.out, s, oy)
+		vec.MaxPool2x2(o, r0, r1, p.in.C)
+	}
+}
+
+// backwardSample2x2 writes every input gradient of sample s: the pooling
+// loop those of the windows, zeros those of an odd last row or column.
+func (p *pool2D) backwardSample2x2(s int) {
+	is, c := p.in, p.in.C
+	covered := 2 * p.out.W * c
+	for oy := 0; oy < p.out.H; oy++ {
+		x0, x1, y := p.rows2x2(p.call.in, p.call.out, s, oy)
+		dx0, dx1, dy := p.rows2x2(p.call.din, p.call.dout, s, oy)
+		vec.MaxPool2x2Grad(dx0, dx1, x0, x1, y, dy, c)
+		clear(dx0[covered:])
+		clear(dx1[covered:])
+	}
+	dx := p.call.din[s*is.size() : (s+1)*is.size()]
+	clear(dx[2*p.out.H*is.W*c:])
 }
 
 func (p *pool2D) forwardSample(s int) {

@@ -1,0 +1,110 @@
+// Package vec holds the trainer's elementwise float32 loops: ReLU's
+// gradient, sums for col2im, and 2x2 max pooling forward and backward.
+// Each has a pure-Go version, which is the specification and the fallback;
+// on amd64 with AVX2 assembly versions are chosen at init (the purego build
+// tag forces the Go ones). Both compute exactly the same values.
+package vec
+
+// ReLUGrad is ReLU's backward pass given its output y: dy[i] = 0 wherever
+// y[i] <= 0, dy[i] unchanged elsewhere (NaN included). len(y) >= len(dy).
+func ReLUGrad(dy, y []float32) {
+	reluGrad(dy, y[:len(dy)])
+}
+
+func reluGradGo(dy, y []float32) {
+	y = y[:len(dy)]
+	for i, v := range y {
+		if v <= 0 {
+			dy[i] = 0
+		}
+	}
+}
+
+// Add adds src to dst elementwise; len(src) >= len(dst).
+func Add(dst, src []float32) {
+	add(dst, src[:len(dst)])
+}
+
+func addGo(dst, src []float32) {
+	src = src[:len(dst)]
+	for i, v := range src {
+		dst[i] += v
+	}
+}
+
+// MaxPool2x2 pools one output row of a 2x2, stride-2 max pool over pixels
+// of c channels: dst holds n = len(dst)/c pixels, and pixel x is the
+// channelwise maximum of pixels 2x and 2x+1 of the input rows r0 and r1
+// (each at least 2n pixels long).
+func MaxPool2x2(dst, r0, r1 []float32, c int) {
+	n := len(dst) / c
+	if n == 0 {
+		return
+	}
+	maxPool2x2(dst[:n*c], r0[:2*n*c], r1[:2*n*c], c)
+}
+
+func maxPool2x2Go(dst, r0, r1 []float32, c int) {
+	for x := 0; x < len(dst)/c; x++ {
+		o := dst[x*c : (x+1)*c]
+		a, b := r0[2*x*c:(2*x+1)*c], r0[(2*x+1)*c:(2*x+2)*c]
+		d, e := r1[2*x*c:(2*x+1)*c], r1[(2*x+1)*c:(2*x+2)*c]
+		for ch := range o {
+			o[ch] = max2(max2(a[ch], b[ch]), max2(d[ch], e[ch]))
+		}
+	}
+}
+
+// max2 is the larger of a and b, b when they are equal or either is NaN
+// (as x86's MAXPS).
+func max2(a, b float32) float32 {
+	if a > b {
+		return a
+	}
+	return b
+}
+
+// MaxPool2x2Grad is MaxPool2x2's backward pass for one output row: given
+// the input rows x0 and x1, the pooled row y and its gradient dy (n pixels
+// of c channels), it writes the gradient of the 2n input pixels of each row
+// into dx0 and dx1: dy goes to the first input of each window (in the order
+// x0[2x], x0[2x+1], x1[2x], x1[2x+1]) equal to the window's maximum, zero
+// to the others.
+func MaxPool2x2Grad(dx0, dx1, x0, x1, y, dy []float32, c int) {
+	n := len(dy) / c
+	if n == 0 {
+		return
+	}
+	m := 2 * n * c
+	maxPool2x2Grad(dx0[:m], dx1[:m], x0[:m], x1[:m], y[:n*c], dy[:n*c], c)
+}
+
+func maxPool2x2GradGo(dx0, dx1, x0, x1, y, dy []float32, c int) {
+	for i, g := range dy {
+		x, ch := i/c, i%c
+		j0, j1 := 2*x*c+ch, (2*x+1)*c+ch
+		ins := [4]float32{x0[j0], x0[j1], x1[j0], x1[j1]}
+		var outs [4]float32
+		for k, v := range ins {
+			if v == y[i] {
+				outs[k] = g
+				break
+			}
+		}
+		dx0[j0], dx0[j1], dx1[j0], dx1[j1] = outs[0], outs[1], outs[2], outs[3]
+	}
+}
+
+// Impl names the loops in use: "go" or "avx2".
+func Impl() string { return impl }
+
+// The implementations in use. Their arguments are resliced to the exact
+// lengths: y and src as long as dy and dst, the pools' rows 2*len(dst) or
+// 2*len(dy) long.
+var (
+	reluGrad       = reluGradGo
+	add            = addGo
+	maxPool2x2     = maxPool2x2Go
+	maxPool2x2Grad = maxPool2x2GradGo
+	impl           = "go"
+)

@@ -1,0 +1,68 @@
+//go:build amd64 && !purego
+
+package vec
+
+import "golang.org/x/sys/cpu"
+
+func init() {
+	if cpu.X86.HasAVX2 {
+		reluGrad, add, maxPool2x2, maxPool2x2Grad = reluGradAVX2, addAVX2, maxPool2x2AVX2, maxPool2x2GradAVX2
+		impl = "avx2"
+	}
+}
+
+// reluGradAVX2 runs the assembly on the multiple of 8 values, Go on the rest.
+func reluGradAVX2(dy, y []float32) {
+	n := len(dy) &^ 7
+	if n > 0 {
+		reluGradAsm(&dy[0], &y[0], n)
+	}
+	reluGradGo(dy[n:], y[n:])
+}
+
+// addAVX2 runs the assembly on the multiple of 8 values, Go on the rest.
+func addAVX2(dst, src []float32) {
+	n := len(dst) &^ 7
+	if n > 0 {
+		addAsm(&dst[0], &src[0], n)
+	}
+	addGo(dst[n:], src[n:])
+}
+
+// maxPool2x2AVX2 runs the assembly when c is a multiple of 8.
+func maxPool2x2AVX2(dst, r0, r1 []float32, c int) {
+	if c%8 != 0 {
+		maxPool2x2Go(dst, r0, r1, c)
+		return
+	}
+	maxPool2x2Asm(&dst[0], &r0[0], &r1[0], len(dst)/c, c)
+}
+
+// maxPool2x2GradAVX2 runs the assembly when c is a multiple of 8.
+func maxPool2x2GradAVX2(dx0, dx1, x0, x1, y, dy []float32, c int) {
+	if c%8 != 0 {
+		maxPool2x2GradGo(dx0, dx1, x0, x1, y, dy, c)
+		return
+	}
+	maxPool2x2GradAsm(&dx0[0], &dx1[0], &x0[0], &x1[0], &y[0], &dy[0], len(dy)/c, c)
+}
+
+// dy[i] = 0 where y[i] <= 0, for n a multiple of 8.
+//
+//go:noescape
+func reluGradAsm(dy, y *float32, n int)
+
+// dst[i] += src[i], for n a multiple of 8.
+//
+//go:noescape
+func addAsm(dst, src *float32, n int)
+
+// n pooled pixels of c channels, c a multiple of 8.
+//
+//go:noescape
+func maxPool2x2Asm(dst, r0, r1 *float32, n, c int)
+
+// n pooled pixels of c channels, c a multiple of 8.
+//
+//go:noescape
+func maxPool2x2GradAsm(dx0, dx1, x0, x1, y, dy *float32, n, c int)

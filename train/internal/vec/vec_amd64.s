@@ -1,0 +1,134 @@
+//go:build amd64 && !purego
+
+#include "textflag.h"
+
+// func reluGradAsm(dy, y *float32, n int)
+TEXT ·reluGradAsm(SB), NOSPLIT, $0-24
+	MOVQ dy+0(FP), DI
+	MOVQ y+8(FP), SI
+	MOVQ n+16(FP), CX
+	SHRQ $3, CX
+	VXORPS Y15, Y15, Y15
+
+relu:
+	// Y1 = (y <= 0), false for NaN; dy &^= Y1.
+	VMOVUPS (SI), Y0
+	VCMPPS $2, Y15, Y0, Y1
+	VANDNPS (DI), Y1, Y1
+	VMOVUPS Y1, (DI)
+	ADDQ $32, SI
+	ADDQ $32, DI
+	DECQ CX
+	JNZ relu
+	VZEROUPPER
+	RET
+
+// func addAsm(dst, src *float32, n int)
+TEXT ·addAsm(SB), NOSPLIT, $0-24
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ n+16(FP), CX
+	SHRQ $3, CX
+
+add:
+	VMOVUPS (DI), Y0
+	VADDPS (SI), Y0, Y0
+	VMOVUPS Y0, (DI)
+	ADDQ $32, SI
+	ADDQ $32, DI
+	DECQ CX
+	JNZ add
+	VZEROUPPER
+	RET
+
+// func maxPool2x2Asm(dst, r0, r1 *float32, n, c int)
+// Pointers walk the channels of input pixels 2x (SI, DX) and the output
+// pixel (DI); pixel 2x+1 is R8 bytes further.
+TEXT ·maxPool2x2Asm(SB), NOSPLIT, $0-40
+	MOVQ dst+0(FP), DI
+	MOVQ r0+8(FP), SI
+	MOVQ r1+16(FP), DX
+	MOVQ n+24(FP), BX
+	MOVQ c+32(FP), R8
+	SHLQ $2, R8
+
+poolpixel:
+	MOVQ R8, CX
+	SHRQ $5, CX
+
+poolchan:
+	// max(a, b) returns b if they are equal or either is NaN, like max2.
+	VMOVUPS (SI), Y0
+	VMAXPS (SI)(R8*1), Y0, Y0
+	VMOVUPS (DX), Y1
+	VMAXPS (DX)(R8*1), Y1, Y1
+	VMAXPS Y1, Y0, Y0
+	VMOVUPS Y0, (DI)
+	ADDQ $32, SI
+	ADDQ $32, DX
+	ADDQ $32, DI
+	DECQ CX
+	JNZ poolchan
+	ADDQ R8, SI
+	ADDQ R8, DX
+	DECQ BX
+	JNZ poolpixel
+	VZEROUPPER
+	RET
+
+// func maxPool2x2GradAsm(dx0, dx1, x0, x1, y, dy *float32, n, c int)
+// As maxPool2x2Asm: pointers walk pixel 2x of x0, x1, dx0, dx1 (2x+1 is R8
+// bytes further) and pixel x of y and dy. Y6 marks the lanes whose window
+// maximum has been found.
+TEXT ·maxPool2x2GradAsm(SB), NOSPLIT, $0-64
+	MOVQ dx0+0(FP), DI
+	MOVQ dx1+8(FP), R11
+	MOVQ x0+16(FP), SI
+	MOVQ x1+24(FP), DX
+	MOVQ y+32(FP), R12
+	MOVQ dy+40(FP), R13
+	MOVQ n+48(FP), BX
+	MOVQ c+56(FP), R8
+	SHLQ $2, R8
+
+gradpixel:
+	MOVQ R8, CX
+	SHRQ $5, CX
+
+gradchan:
+	VMOVUPS (R12), Y4
+	VMOVUPS (R13), Y5
+	VCMPPS $0, (SI), Y4, Y0
+	VMOVAPS Y0, Y6
+	VCMPPS $0, (SI)(R8*1), Y4, Y1
+	VANDNPS Y1, Y6, Y1
+	VORPS Y1, Y6, Y6
+	VCMPPS $0, (DX), Y4, Y2
+	VANDNPS Y2, Y6, Y2
+	VORPS Y2, Y6, Y6
+	VCMPPS $0, (DX)(R8*1), Y4, Y3
+	VANDNPS Y3, Y6, Y3
+	VANDPS Y5, Y0, Y0
+	VANDPS Y5, Y1, Y1
+	VANDPS Y5, Y2, Y2
+	VANDPS Y5, Y3, Y3
+	VMOVUPS Y0, (DI)
+	VMOVUPS Y1, (DI)(R8*1)
+	VMOVUPS Y2, (R11)
+	VMOVUPS Y3, (R11)(R8*1)
+	ADDQ $32, SI
+	ADDQ $32, DX
+	ADDQ $32, DI
+	ADDQ $32, R11
+	ADDQ $32, R12
+	ADDQ $32, R13
+	DECQ CX
+	JNZ gradchan
+	ADDQ R8, SI
+	ADDQ R8, DX
+	ADDQ R8, DI
+	ADDQ R8, R11
+	DECQ BX
+	JNZ gradpixel
+	VZEROUPPER
+	RET

@@ -1,0 +1,136 @@
+package vec
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+// values draws from a small set so that pooling windows have ties, with
+// signed zeros, infinities and (when nan) NaN among them.
+func values(r *rand.Rand, n int, nan bool) []float32 {
+	set := []float32{-2, -1, 0, float32(math.Copysign(0, -1)), 1, 2, 3, float32(math.Inf(1)), float32(math.Inf(-1))}
+	if nan {
+		set = append(set, float32(math.NaN()))
+	}
+	v := make([]float32, n)
+	for i := range v {
+		v[i] = set[r.IntN(len(set))]
+	}
+	return v
+}
+
+// sameBits compares bit for bit, any NaN matching any NaN.
+func sameBits(t *testing.T, want, got []float32, what string) {
+	t.Helper()
+	require.Len(t, got, len(want), what)
+	for i, w := range want {
+		g := got[i]
+		if math.IsNaN(float64(w)) && math.IsNaN(float64(g)) {
+			continue
+		}
+		require.Equal(t, math.Float32bits(w), math.Float32bits(g), "%s: element %d: want %g, got %g", what, i, w, g)
+	}
+}
+
+func clone(v []float32) []float32 { return append([]float32(nil), v...) }
+
+// TestReLUGradAndAdd: the loops in use match the Go ones bit for bit on
+// every length up to 40 (so every tail), and the Go ones match their
+// definition.
+func TestReLUGradAndAdd(t *testing.T) {
+	r := rand.New(rand.NewPCG(1, 2))
+	for n := 0; n <= 40; n++ {
+		dy, y := values(r, n, true), values(r, n+3, true)
+		want := clone(dy)
+		reluGradGo(want, y[:n])
+		for i, v := range y[:n] {
+			if v <= 0 {
+				require.Zero(t, want[i])
+			} else {
+				sameBits(t, dy[i:i+1], want[i:i+1], "ReLUGrad keeps")
+			}
+		}
+		got := clone(dy)
+		ReLUGrad(got, y)
+		sameBits(t, want, got, fmt.Sprintf("%s ReLUGrad n=%d", impl, n))
+
+		dst, src := values(r, n, true), values(r, n+1, true)
+		want = clone(dst)
+		addGo(want, src[:n])
+		for i := range want {
+			sameBits(t, []float32{dst[i] + src[i]}, want[i:i+1], "Add")
+		}
+		got = clone(dst)
+		Add(got, src)
+		sameBits(t, want, got, fmt.Sprintf("%s Add n=%d", impl, n))
+	}
+}
+
+// TestMaxPool2x2: forward and backward of the loops in use match the Go
+// ones bit for bit (with ties, signed zeros, infinities and NaN), for
+// channel counts the assembly takes and ones it leaves to Go; the Go ones
+// give each window's maximum and route the gradient to its first maximum.
+func TestMaxPool2x2(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	for _, c := range []int{1, 3, 8, 16, 24} {
+		for _, n := range []int{1, 2, 5} {
+			for _, nan := range []bool{false, true} {
+				what := fmt.Sprintf("%s c=%d n=%d nan=%v", impl, c, n, nan)
+				x0, x1 := values(r, 2*n*c+c, nan), values(r, 2*n*c, nan)
+				want := make([]float32, n*c)
+				maxPool2x2Go(want, x0[:2*n*c], x1, c)
+				got := make([]float32, n*c+1)
+				MaxPool2x2(got[:n*c], x0, x1, c)
+				sameBits(t, want, got[:n*c], what+" forward")
+
+				dy := values(r, n*c, false)
+				wdx0, wdx1 := make([]float32, 2*n*c), make([]float32, 2*n*c)
+				maxPool2x2GradGo(wdx0, wdx1, x0[:2*n*c], x1, want, dy, c)
+				gdx0, gdx1 := values(r, 2*n*c, true), values(r, 2*n*c, true)
+				MaxPool2x2Grad(gdx0, gdx1, x0, x1, got, dy, c)
+				sameBits(t, wdx0, gdx0, what+" backward row 0")
+				sameBits(t, wdx1, gdx1, what+" backward row 1")
+				if !nan {
+					checkPoolDefinition(t, x0, x1, want, dy, wdx0, wdx1, n, c)
+				}
+			}
+		}
+	}
+}
+
+// checkPoolDefinition checks the Go pool against the definition on data
+// without NaN.
+func checkPoolDefinition(t *testing.T, x0, x1, y, dy, dx0, dx1 []float32, n, c int) {
+	t.Helper()
+	for x := 0; x < n; x++ {
+		for ch := 0; ch < c; ch++ {
+			j0, j1 := 2*x*c+ch, (2*x+1)*c+ch
+			ins := []float32{x0[j0], x0[j1], x1[j0], x1[j1]}
+			outs := []float32{dx0[j0], dx0[j1], dx1[j0], dx1[j1]}
+			first := 0
+			for k, v := range ins {
+				if v > ins[first] {
+					first = k
+				}
+			}
+			require.Equal(t, ins[first], y[x*c+ch], "maximum of window %d channel %d", x, ch)
+			for k := range ins {
+				want := float32(0)
+				if k == first {
+					want = dy[x*c+ch]
+				}
+				require.Equal(t, want, outs[k], "gradient of window %d channel %d input %d", x, ch, k)
+			}
+		}
+	}
+}
+
+// TestEmptyPools: rows with no output pixel touch nothing.
+func TestEmptyPools(t *testing.T) {
+	MaxPool2x2(nil, nil, nil, 8)
+	MaxPool2x2Grad(nil, nil, nil, nil, nil, nil, 8)
+}

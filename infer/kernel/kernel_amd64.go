@@ -201,35 +201,7 @@ func widePanel(s *ConvShape) (rows, bytesPerValue int) {
 	return panelRowsFor(s, wideTileRows, 2), 2
 }
 
-// convWide is convVNNI for the wide kernel: the gather widens the patches
-// to int16 (gatherWideAVX2) and VPMADDWD multiplies them in pairs.
-// Unprepared constants take convAVX2.
+// convWide is convGroups with the wide AVX2 kernel.
 func convWide(out, in []int8, sh *ConvShape, packed []int8, rq *Requant, scratch []int8, y0, y1 int) {
-	groups := preparedGroups(rq, sh.OC, true)
-	if groups == 0 {
-		convAVX2(out, in, sh, packed, rq, scratch, y0, y1)
-		return
-	}
-	if y0 >= y1 || sh.OW <= 0 {
-		return
-	}
-	g := newGroupConv(out, in, sh, packed, rq, scratch, y1, groups, wideTileRows, 2)
-	p := &rq.prepared
-	q := newAVXOutParams(rq)
-	padRows(g.rows, in, sh, y0*sh.SH-sh.PadTop, (y1-y0-1)*sh.SH+sh.KH, g.pitch)
-	for oy := y0; oy < y1; oy += g.pass {
-		n := min(g.pass, y1-oy)
-		for r := range n {
-			gatherWideAVX2(&g.panel[2*r*sh.OW*g.kp], g.kp, &g.rows[(oy+r-y0)*sh.SH*g.pitch], g.pitch, sh.SW*sh.C, sh.OW, sh.KH, sh.KW*sh.C)
-		}
-		m := n * sh.OW
-		outRows := out[oy*sh.OW*sh.OC : (oy+n)*sh.OW*sh.OC]
-		if g.whole > 0 {
-			gemmTilesWide(&outRows[0], sh.OC, &g.panel[0], 2*g.kp, m, &p.wide[0], g.whole, g.kp, &p.params[0], &q, g.steps)
-		}
-		if g.whole < g.groups {
-			gemmTilesWide(&g.tail[0], groupWidth, &g.panel[0], 2*g.kp, m, &p.wide[g.whole*groupWidth*g.kp], 1, g.kp, &p.params[g.whole], &q, g.steps)
-			g.copyTail(outRows, sh.OC, m)
-		}
-	}
+	convGroups(out, in, sh, packed, rq, scratch, y0, y1, true)
 }

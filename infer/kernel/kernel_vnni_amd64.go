@@ -58,37 +58,7 @@ func prepareVNNI(rq *Requant, packed []int8, n, k int) {
 
 func vnniPanel(s *ConvShape) (rows, bytesPerValue int) { return panelRowsFor(s, vnniTileRows, 1), 1 }
 
-// convVNNI pads the input rows once (padRows), then gathers the patches of
-// vnniPanel output rows into the panel as unsigned bytes (gatherAVX2
-// flipping by 0x80) and runs the tile kernel on them: whole channel groups
-// straight into out, a partial last group through the tail buffer.
-// Unprepared constants take the AVX2 path.
+// convVNNI is convGroups with the VNNI kernel.
 func convVNNI(out, in []int8, sh *ConvShape, packed []int8, rq *Requant, scratch []int8, y0, y1 int) {
-	groups := preparedGroups(rq, sh.OC, false)
-	if groups == 0 {
-		convAVX2(out, in, sh, packed, rq, scratch, y0, y1)
-		return
-	}
-	if y0 >= y1 || sh.OW <= 0 {
-		return
-	}
-	g := newGroupConv(out, in, sh, packed, rq, scratch, y1, groups, vnniTileRows, 1)
-	p := &rq.prepared
-	q := newVNNIOutParams(rq)
-	padRows(g.rows, in, sh, y0*sh.SH-sh.PadTop, (y1-y0-1)*sh.SH+sh.KH, g.pitch)
-	for oy := y0; oy < y1; oy += g.pass {
-		n := min(g.pass, y1-oy)
-		for r := range n {
-			gatherAVX2(&g.panel[r*sh.OW*g.kp], g.kp, &g.rows[(oy+r-y0)*sh.SH*g.pitch], g.pitch, sh.SW*sh.C, sh.OW, sh.KH, sh.KW*sh.C, 0x80)
-		}
-		m := n * sh.OW
-		outRows := out[oy*sh.OW*sh.OC : (oy+n)*sh.OW*sh.OC]
-		if g.whole > 0 {
-			gemmTilesVNNI(&outRows[0], sh.OC, &g.panel[0], g.kp, m, &p.weights[0], g.whole, g.kp, &p.params[0], &q, g.steps)
-		}
-		if g.whole < g.groups {
-			gemmTilesVNNI(&g.tail[0], groupWidth, &g.panel[0], g.kp, m, &p.weights[g.whole*groupWidth*g.kp], 1, g.kp, &p.params[g.whole], &q, g.steps)
-			g.copyTail(outRows, sh.OC, m)
-		}
-	}
+	convGroups(out, in, sh, packed, rq, scratch, y0, y1, false)
 }

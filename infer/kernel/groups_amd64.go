@@ -105,8 +105,52 @@ func gcd(a, b int) int {
 	return a
 }
 
-// groupConv is the plan of a conv through a group tile kernel.
+// convGroups pads the input rows once (padRows), then gathers the patches
+// of the panel's output rows: unsigned bytes for the VNNI kernel
+// (gatherAVX2 flipping by 0x80) or int16 for the wide AVX2 one
+// (gatherWideAVX2), and runs the tile kernel on them: whole channel groups
+// straight into out, a partial last group through the tail buffer.
+// Unprepared constants take convAVX2.
+func convGroups(out, in []int8, sh *ConvShape, packed []int8, rq *Requant, scratch []int8, y0, y1 int, wide bool) {
+	groups := preparedGroups(rq, sh.OC, wide)
+	if groups == 0 {
+		convAVX2(out, in, sh, packed, rq, scratch, y0, y1)
+		return
+	}
+	if y0 >= y1 || sh.OW <= 0 {
+		return
+	}
+	g := newGroupConv(out, in, sh, packed, rq, scratch, y1, groups, wide)
+	vq, wq := newVNNIOutParams(rq), newAVXOutParams(rq)
+	padRows(g.rows, in, sh, y0*sh.SH-sh.PadTop, (y1-y0-1)*sh.SH+sh.KH, g.pitch)
+	for oy := y0; oy < y1; oy += g.pass {
+		n := min(g.pass, y1-oy)
+		for r := range n {
+			src := &g.rows[(oy+r-y0)*sh.SH*g.pitch]
+			if wide {
+				gatherWideAVX2(&g.panel[2*r*sh.OW*g.kp], g.kp, src, g.pitch, sh.SW*sh.C, sh.OW, sh.KH, sh.KW*sh.C)
+			} else {
+				gatherAVX2(&g.panel[r*sh.OW*g.kp], g.kp, src, g.pitch, sh.SW*sh.C, sh.OW, sh.KH, sh.KW*sh.C, 0x80)
+			}
+		}
+		m := n * sh.OW
+		outRows := out[oy*sh.OW*sh.OC : (oy+n)*sh.OW*sh.OC]
+		if g.whole > 0 {
+			g.tiles(outRows, sh.OC, m, 0, g.whole, &rq.prepared, &vq, &wq)
+		}
+		if g.whole < g.groups {
+			g.tiles(g.tail, groupWidth, m, g.whole, 1, &rq.prepared, &vq, &wq)
+			j := g.whole * groupWidth
+			for i := range m {
+				copy(outRows[i*sh.OC+j:(i+1)*sh.OC], g.tail[i*groupWidth:])
+			}
+		}
+	}
+}
+
+// groupConv is the plan of convGroups.
 type groupConv struct {
+	wide              bool
 	kp, steps         int    // padded k; 4-byte steps of the reduction
 	pitch             int    // bytes of a padded input row
 	pass              int    // output rows per panel
@@ -114,25 +158,29 @@ type groupConv struct {
 	whole, groups     int
 }
 
-// newGroupConv checks the operands of output rows [y0, y1) and places the
-// panel (bytesPerValue per value), the padded input rows and the tail
-// buffer in scratch.
-func newGroupConv(out, in []int8, sh *ConvShape, packed []int8, rq *Requant, scratch []int8, y1, groups, tileRows, bytesPerValue int) groupConv {
+// newGroupConv checks the operands of output rows [.., y1) and places the
+// panel, the padded input rows and the tail buffer in scratch.
+func newGroupConv(out, in []int8, sh *ConvShape, packed []int8, rq *Requant, scratch []int8, y1, groups int, wide bool) groupConv {
 	plan := convOperands(out, in, sh, packed, rq, scratch, y1)
-	k := sh.K()
+	k, width, tileRows := sh.K(), 1, vnniTileRows
+	if wide {
+		width, tileRows = 2, wideTileRows
+	}
 	return groupConv{
-		kp: PaddedK(k), steps: (k*bytesPerValue + 3) / 4, pitch: plan.pitch,
-		pass:  panelRowsFor(sh, tileRows, bytesPerValue),
+		wide: wide, kp: PaddedK(k), steps: (k*width + 3) / 4, pitch: plan.pitch,
+		pass:  panelRowsFor(sh, tileRows, width),
 		panel: scratch[plan.panel:plan.rows], rows: scratch[plan.rows:plan.tail], tail: scratch[plan.tail:plan.total],
 		whole: sh.OC / groupWidth, groups: groups,
 	}
 }
 
-// copyTail copies the channels of a partial last group from the tail
-// buffer (groupWidth per row) into m rows of out.
-func (g *groupConv) copyTail(out []int8, oc, m int) {
-	j := g.whole * groupWidth
-	for i := range m {
-		copy(out[i*oc+j:(i+1)*oc], g.tail[i*groupWidth:])
+// tiles runs the tile kernel on m panel rows and n channel groups from
+// group first on, into out (ldc apart).
+func (g *groupConv) tiles(out []int8, ldc, m, first, n int, p *prepared, vq *vnniOutParams, wq *avxOutParams) {
+	w := first * groupWidth * g.kp
+	if g.wide {
+		gemmTilesWide(&out[0], ldc, &g.panel[0], 2*g.kp, m, &p.wide[w], n, g.kp, &p.params[first], wq, g.steps)
+		return
 	}
+	gemmTilesVNNI(&out[0], ldc, &g.panel[0], g.kp, m, &p.weights[w], n, g.kp, &p.params[first], vq, g.steps)
 }

@@ -39,5 +39,5 @@ func (n *Sequential) TrainThroughput(batch, warmup, steps int) (float64, error) 
 	return float64(batch*steps) / time.Since(start).Seconds(), nil
 }
 
-// Kernel names the SGEMM micro-kernel in use: "avx2" or "generic".
+// Kernel names the SGEMM micro-kernel in use: "avx512", "avx2" or "generic".
 func Kernel() string { return sgemm.Impl() }

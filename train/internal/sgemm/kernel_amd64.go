@@ -11,22 +11,34 @@ import "golang.org/x/sys/cpu"
 //go:noescape
 func kernelAVX2Asm(kc int, a *float32, rs, cs int, b, c *float32, ldc, flags int, bias *float32)
 
-// kernelAVX2 checks the bounds the assembly relies on, then calls it.
-func kernelAVX2(kc int, a []float32, rs, cs int, b, c []float32, ldc, flags int, bias []float32) {
-	_ = a[(MR-1)*rs+(kc-1)*cs]
-	_ = b[kc*NR-1]
-	_ = c[(MR-1)*ldc+NR-1]
-	bp := (*float32)(nil)
-	if flags&flagBias != 0 {
-		_ = bias[NR-1]
-		bp = &bias[0]
+// kernelAVX512Asm is the same kernel in AVX-512F: six zmm accumulators,
+// one B vector per step and the A values broadcast by the FMAs.
+//
+//go:noescape
+func kernelAVX512Asm(kc int, a *float32, rs, cs int, b, c *float32, ldc, flags int, bias *float32)
+
+// asmKernel returns a kernelFunc that checks the bounds the assembly f
+// relies on, then calls it.
+func asmKernel(f func(kc int, a *float32, rs, cs int, b, c *float32, ldc, flags int, bias *float32)) kernelFunc {
+	return func(kc int, a []float32, rs, cs int, b, c []float32, ldc, flags int, bias []float32) {
+		_ = a[(MR-1)*rs+(kc-1)*cs]
+		_ = b[kc*NR-1]
+		_ = c[(MR-1)*ldc+NR-1]
+		bp := (*float32)(nil)
+		if flags&flagBias != 0 {
+			_ = bias[NR-1]
+			bp = &bias[0]
+		}
+		f(kc, &a[0], rs, cs, &b[0], &c[0], ldc, flags, bp)
 	}
-	kernelAVX2Asm(kc, &a[0], rs, cs, &b[0], &c[0], ldc, flags, bp)
 }
 
 func init() {
 	if cpu.X86.HasAVX2 && cpu.X86.HasFMA {
-		kernel = kernelAVX2
-		impl = "avx2"
+		impls = append(impls, implementation{"avx2", asmKernel(kernelAVX2Asm)})
 	}
+	if cpu.X86.HasAVX512F {
+		impls = append(impls, implementation{"avx512", asmKernel(kernelAVX512Asm)})
+	}
+	use(impls[len(impls)-1])
 }

@@ -140,3 +140,93 @@ avx2store:
 	VMOVUPS Y11, 32(DX)
 	VZEROUPPER
 	RET
+
+// func kernelAVX512Asm(kc int, a *float32, rs, cs int, b, c *float32, ldc, flags int, bias *float32)
+// kernelAVX2Asm with one zmm accumulator per row: each step loads the B row
+// once and broadcasts the six A values inside the FMAs.
+TEXT ·kernelAVX512Asm(SB), NOSPLIT, $0-72
+	MOVQ kc+0(FP), CX
+	MOVQ a+8(FP), SI
+	MOVQ rs+16(FP), R9
+	SHLQ $2, R9
+	LEAQ (R9)(R9*2), R10
+	LEAQ (R9)(R9*4), R11
+	MOVQ cs+24(FP), R12
+	SHLQ $2, R12
+	MOVQ b+32(FP), DI
+	MOVQ c+40(FP), DX
+	MOVQ ldc+48(FP), R8
+	SHLQ $2, R8
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+
+avx512loop:
+	VMOVUPS (DI), Z6
+	VFMADD231PS.BCST (SI), Z6, Z0
+	VFMADD231PS.BCST (SI)(R9*1), Z6, Z1
+	VFMADD231PS.BCST (SI)(R9*2), Z6, Z2
+	VFMADD231PS.BCST (SI)(R10*1), Z6, Z3
+	VFMADD231PS.BCST (SI)(R9*4), Z6, Z4
+	VFMADD231PS.BCST (SI)(R11*1), Z6, Z5
+	ADDQ R12, SI
+	ADDQ $64, DI
+	DECQ CX
+	JNZ avx512loop
+
+	MOVQ flags+56(FP), AX
+	TESTQ $1, AX
+	JZ avx512bias
+	MOVQ DX, R13
+	VADDPS (R13), Z0, Z0
+	ADDQ R8, R13
+	VADDPS (R13), Z1, Z1
+	ADDQ R8, R13
+	VADDPS (R13), Z2, Z2
+	ADDQ R8, R13
+	VADDPS (R13), Z3, Z3
+	ADDQ R8, R13
+	VADDPS (R13), Z4, Z4
+	ADDQ R8, R13
+	VADDPS (R13), Z5, Z5
+
+avx512bias:
+	TESTQ $2, AX
+	JZ avx512relu
+	MOVQ bias+64(FP), BX
+	VMOVUPS (BX), Z6
+	VADDPS Z6, Z0, Z0
+	VADDPS Z6, Z1, Z1
+	VADDPS Z6, Z2, Z2
+	VADDPS Z6, Z3, Z3
+	VADDPS Z6, Z4, Z4
+	VADDPS Z6, Z5, Z5
+
+avx512relu:
+	TESTQ $4, AX
+	JZ avx512store
+	VPXORD Z7, Z7, Z7
+	VMAXPS Z0, Z7, Z0
+	VMAXPS Z1, Z7, Z1
+	VMAXPS Z2, Z7, Z2
+	VMAXPS Z3, Z7, Z3
+	VMAXPS Z4, Z7, Z4
+	VMAXPS Z5, Z7, Z5
+
+avx512store:
+	VMOVUPS Z0, (DX)
+	ADDQ R8, DX
+	VMOVUPS Z1, (DX)
+	ADDQ R8, DX
+	VMOVUPS Z2, (DX)
+	ADDQ R8, DX
+	VMOVUPS Z3, (DX)
+	ADDQ R8, DX
+	VMOVUPS Z4, (DX)
+	ADDQ R8, DX
+	VMOVUPS Z5, (DX)
+	VZEROUPPER
+	RET

@@ -7,7 +7,7 @@
 // C = A*B, A^T*B and A*B^T.
 //
 // The pure-Go micro-kernel (kernel_generic.go) is the specification and the
-// fallback; on amd64 an assembly kernel (AVX2+FMA, or AVX-512) is chosen
+// fallback; on amd64 an assembly kernel (AVX-512F, else AVX2+FMA) is chosen
 // once at init (the purego build tag forces the generic one). Results are a
 // pure function of the inputs and the shapes: the reduction order never
 // depends on timing, so training is reproducible.
@@ -288,7 +288,21 @@ func Impl() string { return impl }
 // then the epilogue of flags (bias has NR values when flagBias is set).
 type kernelFunc func(kc int, a []float32, rs, cs int, b, c []float32, ldc, flags int, bias []float32)
 
+// implementation is a named micro-kernel.
+type implementation struct {
+	name   string
+	kernel kernelFunc
+}
+
+// impls lists the micro-kernels this CPU runs, the generic one first and
+// the preferred one last.
+var impls = []implementation{{"generic", kernelGeneric}}
+
+// The micro-kernel in use.
 var (
 	kernel kernelFunc = kernelGeneric
 	impl              = "generic"
 )
+
+// use makes k the micro-kernel in use.
+func use(k implementation) { kernel, impl = k.kernel, k.name }

@@ -50,16 +50,11 @@ func checkClose(t *testing.T, want []float64, got []float32, ldc, m, n int, what
 	}
 }
 
-// kernels returns the generic kernel and, when different, the one in use.
-func kernels() map[string]kernelFunc {
-	return map[string]kernelFunc{"generic": kernelGeneric, impl: kernel}
-}
-
-// withKernel runs f with kern as the package's micro-kernel.
-func withKernel(kern kernelFunc, f func()) {
-	saved := kernel
-	defer func() { kernel = saved }()
-	kernel = kern
+// withKernel runs f with k as the package's micro-kernel.
+func withKernel(k implementation, f func()) {
+	saved := implementation{impl, kernel}
+	defer use(saved)
+	use(k)
 	f()
 }
 
@@ -70,8 +65,9 @@ func withKernel(kern kernelFunc, f func()) {
 func TestGemm(t *testing.T) {
 	r := rand.New(rand.NewPCG(1, 2))
 	shapes := [][3]int{{1, 1, 1}, {6, 16, 1}, {7, 17, 3}, {5, 3, 300}, {100, 33, 513}, {197, 40, 27}, {13, 129, 64}, {12, 32, 256}}
-	for name, kern := range kernels() {
-		withKernel(kern, func() {
+	for _, k := range impls {
+		name := k.name
+		withKernel(k, func() {
 			for _, s := range shapes {
 				m, n, k := s[0], s[1], s[2]
 				for _, ta := range []bool{false, true} {
@@ -163,7 +159,8 @@ func TestKernelEpilogueExact(t *testing.T) {
 		return v
 	}
 	const ldc = NR + 3
-	for name, kern := range kernels() {
+	for _, k := range impls {
+		name, kern := k.name, k.kernel
 		for flags := 0; flags < 8; flags++ {
 			for _, strides := range [][2]int{{1, MR}, {7, 1}, {2, 13}} {
 				rs, cs := strides[0], strides[1]
@@ -186,20 +183,26 @@ func TestKernelEpilogueExact(t *testing.T) {
 	}
 }
 
-// TestKernelsAgree compares the kernel in use with the generic one on
-// random data, deep enough for rounding to differ only in the last bits.
+// TestKernelsAgree compares every kernel with the generic one on random
+// data, deep enough for rounding to differ only in the last bits.
 func TestKernelsAgree(t *testing.T) {
 	r := rand.New(rand.NewPCG(7, 8))
 	const ldc = NR + 1
+	for _, k := range impls[1:] {
+		kernelsAgree(t, r, k, ldc)
+	}
+}
+
+func kernelsAgree(t *testing.T, r *rand.Rand, k implementation, ldc int) {
 	for _, kc := range []int{1, 5, 256} {
 		for flags := 0; flags < 8; flags++ {
 			a, b, bias, c0 := randSlice(r, kc*MR), randSlice(r, kc*NR), randSlice(r, NR), randSlice(r, MR*ldc)
 			want := append([]float32(nil), c0...)
 			kernelGeneric(kc, a, 1, MR, b, want, ldc, flags, bias)
 			got := append([]float32(nil), c0...)
-			kernel(kc, a, 1, MR, b, got, ldc, flags, bias)
+			k.kernel(kc, a, 1, MR, b, got, ldc, flags, bias)
 			for i := range want {
-				require.InDelta(t, want[i], got[i], 1e-5*float64(kc), "%s kc=%d flags=%b element %d", impl, kc, flags, i)
+				require.InDelta(t, want[i], got[i], 1e-5*float64(kc), "%s kc=%d flags=%b element %d", k.name, kc, flags, i)
 			}
 			for i := 0; i < MR; i++ {
 				require.Equal(t, c0[i*ldc+NR:(i+1)*ldc], got[i*ldc+NR:(i+1)*ldc], "columns past the tile untouched")
@@ -223,6 +226,7 @@ func TestGemmZeroDepth(t *testing.T) {
 	require.Equal(t, []float32{0, 5, 0, 5}, c)
 }
 
+// benchGemm times GemmPacked on an m x k A and a k x n B with every kernel.
 func benchGemm(b *testing.B, transA bool, m, n, k int, ep Epilogue) {
 	r := rand.New(rand.NewPCG(1, 2))
 	a, bm, c := randSlice(r, m*k), randSlice(r, k*n), make([]float32, m*n)
@@ -233,11 +237,16 @@ func benchGemm(b *testing.B, transA bool, m, n, k int, ep Epilogue) {
 	var ws Workspace
 	var pb PackedB
 	pb.Pack(false, k, n, bm, n)
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
-		GemmPacked(transA, m, a, lda, &pb, c, n, false, ep, &ws)
+	for _, kern := range impls {
+		b.Run(kern.name, func(b *testing.B) {
+			withKernel(kern, func() {
+				for i := 0; i < b.N; i++ {
+					GemmPacked(transA, m, a, lda, &pb, c, n, false, ep, &ws)
+				}
+			})
+			b.ReportMetric(float64(b.N)*float64(2*m*n*k)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+		})
 	}
-	b.ReportMetric(float64(b.N)*float64(2*m*n*k)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
 }
 
 func BenchmarkGemm512(b *testing.B)      { benchGemm(b, false, 512, 128, 576, Epilogue{}) }

@@ -12,13 +12,30 @@ import (
 // first and are not timed. The weights change; re-Init to reuse the
 // network.
 func (n *Sequential) TrainThroughput(batch, warmup, steps int) (float64, error) {
-	loss, _, err := n.Loss()
+	step, err := n.syntheticStep(batch)
 	if err != nil {
 		return 0, err
 	}
+	for range warmup {
+		step()
+	}
+	start := time.Now()
+	for range steps {
+		step()
+	}
+	return float64(batch*steps) / time.Since(start).Seconds(), nil
+}
+
+// syntheticStep returns a function that runs one training step (with Adam,
+// epsilon 0.01) on a fixed random batch of the given size.
+func (n *Sequential) syntheticStep(batch int) (func(), error) {
+	loss, _, err := n.Loss()
+	if err != nil {
+		return nil, err
+	}
 	opt, err := newOptimizer(Optimizer{Epsilon: 0.01}, n.params())
 	if err != nil {
-		return 0, err
+		return nil, err
 	}
 	rng := rand.New(rand.NewPCG(1, 2))
 	x := make([]float32, batch*n.InputSize())
@@ -29,14 +46,7 @@ func (n *Sequential) TrainThroughput(batch, warmup, steps int) (float64, error) 
 	for i := range y {
 		y[i] = int32(rng.IntN(max(n.Outputs(), 2)))
 	}
-	for range warmup {
-		n.trainStep(opt, loss, x, y)
-	}
-	start := time.Now()
-	for range steps {
-		n.trainStep(opt, loss, x, y)
-	}
-	return float64(batch*steps) / time.Since(start).Seconds(), nil
+	return func() { n.trainStep(opt, loss, x, y) }, nil
 }
 
 // Kernel names the SGEMM micro-kernel in use: "avx512", "avx2" or "generic".

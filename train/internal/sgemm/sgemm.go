@@ -1,10 +1,11 @@
 // Package sgemm multiplies float32 matrices for the trainer: a cache-blocked
 // GEMM in the BLIS style. B is packed into NR-column panels, each kc deep,
 // and a register-blocked MR x NR micro-kernel multiplies MR rows of A by one
-// panel. The kernel reads A through a row and a column stride, so a
-// row-major A is used in place; a transposed A is packed into MR-row panels
-// first (as is a final panel of fewer than MR rows), so one kernel serves
-// C = A*B, A^T*B and A*B^T.
+// panel. The kernel reads A through a row and a column stride, so A is used
+// in place whether it is stored row-major or transposed (only a final panel
+// of fewer than MR rows is packed, into zero-padded MR-row panels); packing
+// B absorbs its transposition, so one kernel serves C = A*B, A^T*B and
+// A*B^T.
 //
 // The pure-Go micro-kernel (kernel_generic.go) is the specification and the
 // fallback; on amd64 an assembly kernel (AVX-512F, else AVX2+FMA) is chosen
@@ -21,13 +22,13 @@ const (
 	MR = 6   // rows of a micro-tile
 	NR = 16  // columns of a micro-tile
 	KC = 256 // depth of a packed block
-	MC = 96  // rows of A packed at a time (a multiple of MR)
+	MC = 96  // rows of A multiplied by each B panel in turn (a multiple of MR)
 )
 
 // Workspace holds one goroutine's packing buffers. The zero value is ready
 // to use; buffers grow on first use and are then reused.
 type Workspace struct {
-	packA []float32
+	packA []float32 // a final panel of fewer than MR rows of A
 	packB PackedB
 	tile  [MR * NR]float32
 }
@@ -108,47 +109,20 @@ func packB(dst []float32, trans bool, kc, n int, b []float32, ldb, pc int) {
 	}
 }
 
-// packA writes rows [i0, i0+mc) and columns [pc, pc+kc) of A (or of the
-// transpose of the stored matrix a) as MR-row panels of kc columns: element
-// (r, p) of a panel at p*MR + r, rows past mc zero.
-func packA(dst []float32, trans bool, mc, kc int, a []float32, lda, i0, pc int) {
-	if trans {
-		packATrans(dst, mc, kc, a, lda, i0, pc)
-		return
-	}
-	for r0 := 0; r0 < mc; r0 += MR {
-		mr := min(MR, mc-r0)
-		panel := dst[r0*kc : r0*kc+kc*MR]
-		for r := 0; r < mr; r++ {
-			src := a[(i0+r0+r)*lda+pc:]
-			src = src[:kc]
-			for p, v := range src {
-				panel[p*MR+r] = v
-			}
-		}
-		for r := mr; r < MR; r++ {
-			for p := 0; p < kc; p++ {
-				panel[p*MR+r] = 0
-			}
-		}
-	}
-}
-
-// packATrans is packA for a stored k x m matrix: row pc+p of a holds
-// column p of every panel, so it is read once, front to back, and dealt out
-// MR values at a time.
-func packATrans(dst []float32, mc, kc int, a []float32, lda, i0, pc int) {
-	full := mc / MR * MR
+// packTail writes rows [i0, i0+mr) (mr < MR) and columns [pc, pc+kc) of
+// A (or of the transpose of the stored matrix a) as one MR-row panel:
+// element (r, p) at p*MR + r, rows mr and up zero.
+func packTail(dst []float32, trans bool, mr, kc int, a []float32, lda, i0, pc int) {
 	for p := 0; p < kc; p++ {
-		src := a[(pc+p)*lda+i0 : (pc+p)*lda+i0+mc]
-		for r0 := 0; r0 < full; r0 += MR {
-			d, s := dst[r0*kc+p*MR:r0*kc+p*MR+MR:r0*kc+p*MR+MR], src[r0:r0+MR:r0+MR]
-			d[0], d[1], d[2], d[3], d[4], d[5] = s[0], s[1], s[2], s[3], s[4], s[5]
+		d := dst[p*MR : p*MR+MR]
+		for r := 0; r < mr; r++ {
+			if trans {
+				d[r] = a[(pc+p)*lda+i0+r]
+			} else {
+				d[r] = a[(i0+r)*lda+pc+p]
+			}
 		}
-		if full < mc {
-			d := dst[full*kc+p*MR : full*kc+p*MR+MR]
-			clear(d[copy(d, src[full:]):])
-		}
+		clear(d[mr:])
 	}
 }
 
@@ -219,17 +193,14 @@ func zeroUnlessAccumulate(c []float32, ldc, m, n int, accumulate bool) {
 // multiply does one kc-deep block: C (+)= A[:, pc:pc+kc] * Bblock, with the
 // flags' epilogue.
 func (ws *Workspace) multiply(transA bool, m, n, kc int, a []float32, lda, pc int, bp []float32, c []float32, ldc int, flags int, bias []float32) {
-	ws.packA = grow(ws.packA, MC*KC)
+	ws.packA = grow(ws.packA, MR*KC)
 	for i0 := 0; i0 < m; i0 += MC {
 		mc := min(MC, m-i0)
-		// Row-major A is read in place; only a transposed A and a final
-		// panel of fewer than MR rows are packed.
+		// A is read in place; only a final panel of fewer than MR rows is
+		// packed.
 		inPlace := mc / MR * MR
-		if transA {
-			inPlace = 0
-			packA(ws.packA, true, mc, kc, a, lda, i0, pc)
-		} else if inPlace < mc {
-			packA(ws.packA[inPlace*kc:], false, mc-inPlace, kc, a, lda, i0+inPlace, pc)
+		if inPlace < mc {
+			packTail(ws.packA, transA, mc-inPlace, kc, a, lda, i0+inPlace, pc)
 		}
 		for j0 := 0; j0 < n; j0 += NR {
 			nr := min(NR, n-j0)
@@ -240,8 +211,12 @@ func (ws *Workspace) multiply(transA bool, m, n, kc int, a []float32, lda, pc in
 			}
 			for r0 := 0; r0 < mc; r0 += MR {
 				mr := min(MR, mc-r0)
-				ap, rs, cs := ws.packA[r0*kc:r0*kc+kc*MR], 1, MR
-				if r0 < inPlace {
+				ap, rs, cs := ws.packA[:kc*MR], 1, MR
+				switch {
+				case r0 >= inPlace:
+				case transA:
+					ap, rs, cs = a[pc*lda+i0+r0:], 1, lda
+				default:
 					ap, rs, cs = a[(i0+r0)*lda+pc:], lda, 1
 				}
 				ci := (i0+r0)*ldc + j0

@@ -249,10 +249,13 @@ func benchGemm(b *testing.B, transA bool, m, n, k int, ep Epilogue) {
 	}
 }
 
-func BenchmarkGemm512(b *testing.B)      { benchGemm(b, false, 512, 128, 576, Epilogue{}) }
-func BenchmarkGemm512Trans(b *testing.B) { benchGemm(b, true, 512, 128, 576, Epilogue{}) }
-func BenchmarkGemmConv1x32(b *testing.B) { benchGemm(b, false, 1024, 32, 27, Epilogue{}) }
-func BenchmarkGemmDeep1152(b *testing.B) { benchGemm(b, false, 64, 128, 1152, Epilogue{}) }
+func BenchmarkGemm512(b *testing.B)        { benchGemm(b, false, 512, 128, 576, Epilogue{}) }
+func BenchmarkGemm512Trans(b *testing.B)   { benchGemm(b, true, 512, 128, 576, Epilogue{}) }
+func BenchmarkGemmConv1x32(b *testing.B)   { benchGemm(b, false, 1024, 32, 27, Epilogue{}) }
+func BenchmarkGemmDeep1152(b *testing.B)   { benchGemm(b, false, 64, 128, 1152, Epilogue{}) }
+func BenchmarkGemmTransK1152(b *testing.B) { benchGemm(b, true, 1152, 128, 192, Epilogue{}) }
+func BenchmarkGemmTransK288(b *testing.B)  { benchGemm(b, true, 288, 64, 768, Epilogue{}) }
+func BenchmarkGemmTransK27(b *testing.B)   { benchGemm(b, true, 27, 32, 3072, Epilogue{}) }
 func BenchmarkGemmBiasReLU(b *testing.B) {
 	benchGemm(b, false, 512, 128, 576, Epilogue{Bias: make([]float32, 128), ReLU: true})
 }

@@ -149,10 +149,7 @@ func (c *conv2D) backwardPart(w, b0, b1 int) {
 func sumRows(acc, x []float32) {
 	n := len(acc)
 	for r := 0; r+n <= len(x); r += n {
-		row := x[r : r+n : r+n]
-		for j, v := range row {
-			acc[j] += v
-		}
+		vec.Add(acc, x[r:r+n])
 	}
 }
 

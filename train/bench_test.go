@@ -1,6 +1,8 @@
 package train
 
 import (
+	"fmt"
+	"math/rand/v2"
 	"testing"
 
 	"github.com/edgecnn/edgecnn/model"
@@ -63,3 +65,32 @@ func benchTrain(b *testing.B, arch string) {
 
 func BenchmarkTrainSeedExercise32(b *testing.B) { benchTrain(b, "seed-exercise") }
 func BenchmarkTrainSeedTutorial32(b *testing.B) { benchTrain(b, "seed-tutorial") }
+
+// BenchmarkIm2col times im2col and col2im for one sample of the presets'
+// convolutions at 32x32 (3x3 'same', and the 5x5 first layer).
+func BenchmarkIm2col(b *testing.B) {
+	for _, s := range [][3]int{{32, 3, 3}, {16, 32, 3}, {8, 64, 3}, {8, 128, 3}, {32, 3, 5}} {
+		hw, c, k := s[0], s[1], s[2]
+		cv := newConv2D(8, k, k, 1, 1, model.Same, model.ReLU)
+		if err := cv.build(shape{H: hw, W: hw, C: c}, rand.New(rand.NewPCG(1, 2))); err != nil {
+			b.Fatal(err)
+		}
+		in, din := make([]float32, cv.in.size()), make([]float32, cv.in.size())
+		col := make([]float32, cv.out.H*cv.out.W*cv.k())
+		gbps := func(b *testing.B) {
+			b.ReportMetric(float64(b.N*len(col)*4)/b.Elapsed().Seconds()/1e9, "GB/s")
+		}
+		b.Run(fmt.Sprintf("im2col-%dx%dx%d-k%d", hw, hw, c, k), func(b *testing.B) {
+			for i := 0; i < b.N; i++ {
+				im2col(col, in, cv.in, cv.out, &cv.window)
+			}
+			gbps(b)
+		})
+		b.Run(fmt.Sprintf("col2im-%dx%dx%d-k%d", hw, hw, c, k), func(b *testing.B) {
+			for i := 0; i < b.N; i++ {
+				col2im(din, col, cv.in, cv.out, &cv.window)
+			}
+			gbps(b)
+		})
+	}
+}

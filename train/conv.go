@@ -170,8 +170,12 @@ func im2col(col, in []float32, is, os shape, wd *window) {
 					clear(d)
 					continue
 				}
-				clear(d[:kx0*is.C])
 				src := in[(iy*is.W+x0+kx0)*is.C : (iy*is.W+x0+kx1)*is.C]
+				if kx0 == 0 && kx1 == wd.kw {
+					copy(d, src)
+					continue
+				}
+				clear(d[:kx0*is.C])
 				copy(d[kx0*is.C:], src)
 				clear(d[kx1*is.C:])
 			}

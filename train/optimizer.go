@@ -50,7 +50,9 @@ type optimizer struct {
 	Optimizer
 	t      int64
 	params []*param
+	size   int // elements in params
 	m, v   [][]float32
+	alpha  float32 // Adam's step size with the bias corrections of step t
 }
 
 func newOptimizer(cfg Optimizer, params []*param) (*optimizer, error) {
@@ -64,6 +66,7 @@ func newOptimizer(cfg Optimizer, params []*param) (*optimizer, error) {
 			continue
 		}
 		o.params = append(o.params, p)
+		o.size += len(p.value)
 		o.m = append(o.m, make([]float32, len(p.value)))
 		if cfg.Name == "adam" {
 			o.v = append(o.v, make([]float32, len(p.value)))
@@ -72,33 +75,52 @@ func newOptimizer(cfg Optimizer, params []*param) (*optimizer, error) {
 	return o, nil
 }
 
-// step applies one update from the parameters' gradients.
+// step applies one update from the parameters' gradients, on the engine's
+// workers: each updates its share of the weights (every weight's update
+// depends only on its own gradient and state, so the split changes
+// nothing).
 //
 // Adam follows Keras: m = b1*m + (1-b1)*g, v = b2*v + (1-b2)*g^2,
 // w -= lr*sqrt(1-b2^t)/(1-b1^t) * m/(sqrt(v)+eps) (epsilon outside the bias
 // correction). SGD: velocity = momentum*velocity - lr*g, w += velocity.
-func (o *optimizer) step() {
+func (o *optimizer) step(e *engine) {
 	o.t++
+	t := float64(o.t)
+	o.alpha = float32(o.LearningRate * math.Sqrt(1-math.Pow(o.Beta2, t)) / (1 - math.Pow(o.Beta1, t)))
+	e.run(o.size, o)
+}
+
+// part updates elements [b0, b1) of the trainable parameters laid end to
+// end.
+func (o *optimizer) part(_, b0, b1 int) {
+	off := 0
+	for i, p := range o.params {
+		lo, hi := max(b0-off, 0), min(b1-off, len(p.value))
+		if lo < hi {
+			o.update(i, lo, hi)
+		}
+		off += len(p.value)
+	}
+}
+
+// update applies the step to elements [lo, hi) of parameter i.
+func (o *optimizer) update(i, lo, hi int) {
+	p := o.params[i]
+	w, grad := p.value[lo:hi], p.grad[lo:hi]
 	if o.Name == "sgd" {
 		mom, lr := float32(o.Momentum), float32(o.LearningRate)
-		for i, p := range o.params {
-			vel := o.m[i]
-			for j, g := range p.grad {
-				vel[j] = mom*vel[j] - lr*g
-				p.value[j] += vel[j]
-			}
+		vel := o.m[i][lo:hi]
+		for j, g := range grad {
+			vel[j] = mom*vel[j] - lr*g
+			w[j] += vel[j]
 		}
 		return
 	}
-	t := float64(o.t)
-	alpha := float32(o.LearningRate * math.Sqrt(1-math.Pow(o.Beta2, t)) / (1 - math.Pow(o.Beta1, t)))
 	b1, b2, eps := float32(o.Beta1), float32(o.Beta2), float32(o.Epsilon)
-	for i, p := range o.params {
-		m, v := o.m[i], o.v[i]
-		for j, g := range p.grad {
-			m[j] = b1*m[j] + (1-b1)*g
-			v[j] = b2*v[j] + (1-b2)*g*g
-			p.value[j] -= alpha * m[j] / (float32(math.Sqrt(float64(v[j]))) + eps)
-		}
+	m, v := o.m[i][lo:hi], o.v[i][lo:hi]
+	for j, g := range grad {
+		m[j] = b1*m[j] + (1-b1)*g
+		v[j] = b2*v[j] + (1-b2)*g*g
+		w[j] -= o.alpha * m[j] / (float32(math.Sqrt(float64(v[j]))) + eps)
 	}
 }

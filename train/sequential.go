@@ -196,7 +196,7 @@ func (n *Sequential) trainStep(opt *optimizer, loss string, x []float32, y []int
 	p := n.forward(x, len(y), true, nil)
 	sum, correct = lossAndGrad(loss, p, n.Outputs(), y, n.grads[len(n.layers)-1])
 	n.backward(x, len(y), nil)
-	opt.step()
+	opt.step(&n.eng)
 	return sum, correct
 }
 

@@ -26,8 +26,7 @@ type conv2D struct {
 	group    int         // samples per im2col gather
 	col      [][]float32 // per worker: group*M x K patches (reused for their gradients)
 	ws       []sgemm.Workspace
-	packed   sgemm.PackedB // kernel as a K x OC operand
-	packedT  sgemm.PackedB // its transpose, for the input gradient
+	packedT  sgemm.PackedB // the kernel's transpose, for the input gradient
 	identity bool          // 1x1, stride 1: the input is its own im2col
 	call     pass          // the forward or backward call in progress
 }
@@ -82,7 +81,6 @@ func (c *conv2D) gather(w int, in []float32, s, g int) []float32 {
 }
 
 func (c *conv2D) forward(e *engine, in, out []float32, n int, training bool) {
-	c.packed.Pack(false, c.k(), c.filters, c.kernel.value, c.filters)
 	c.call = pass{in: in, out: out}
 	e.run(n, c)
 }
@@ -112,7 +110,7 @@ func (c *conv2D) forwardPart(w, b0, b1 int) {
 		g := min(c.group, b1-s)
 		col := c.gather(w, in, s, g)
 		o := out[s*m*oc : (s+g)*m*oc]
-		sgemm.GemmPacked(false, g*m, col, k, &c.packed, o, oc, false, c.act.epilogue(c.bias.value), &c.ws[w])
+		sgemm.Gemm(false, false, g*m, oc, k, col, k, c.kernel.value, oc, o, oc, false, c.act.epilogue(c.bias.value), &c.ws[w])
 		c.act.applyUnfused(o, oc)
 	}
 }
@@ -127,7 +125,7 @@ func (c *conv2D) backwardPart(w, b0, b1 int) {
 		sumRows(c.bias.partial[w], dz)
 		col := c.gather(w, in, s, g)
 		// dKernel += patches^T * dz
-		sgemm.Gemm(true, false, k, oc, g*m, col, k, dz, oc, c.kernel.partial[w], oc, true, &c.ws[w])
+		sgemm.Gemm(true, false, k, oc, g*m, col, k, dz, oc, c.kernel.partial[w], oc, true, sgemm.Epilogue{}, &c.ws[w])
 		if din == nil {
 			continue
 		}

@@ -17,9 +17,8 @@ type dense struct {
 	kernel, bias *param
 
 	ws      []sgemm.Workspace
-	packed  sgemm.PackedB
-	packedT sgemm.PackedB
-	call    pass // the forward or backward call in progress
+	packedT sgemm.PackedB // the kernel's transpose, for the input gradient
+	call    pass          // the forward or backward call in progress
 }
 
 func newDense(units int, act activation) *dense {
@@ -52,7 +51,6 @@ func (d *dense) alloc(threads, maxBatch int) {
 }
 
 func (d *dense) forward(e *engine, in, out []float32, n int, training bool) {
-	d.packed.Pack(false, d.in.C, d.units, d.kernel.value, d.units)
 	d.call = pass{in: in, out: out}
 	e.run(n, d)
 }
@@ -71,7 +69,7 @@ func (d *dense) part(w, b0, b1 int) {
 	ni, u := d.in.C, d.units
 	in, out := d.call.in[b0*ni:b1*ni], d.call.out[b0*u:b1*u]
 	if !d.call.backward {
-		sgemm.GemmPacked(false, b1-b0, in, ni, &d.packed, out, u, false, d.act.epilogue(d.bias.value), &d.ws[w])
+		sgemm.Gemm(false, false, b1-b0, u, ni, in, ni, d.kernel.value, u, out, u, false, d.act.epilogue(d.bias.value), &d.ws[w])
 		d.act.applyUnfused(out, u)
 		return
 	}
@@ -81,7 +79,7 @@ func (d *dense) part(w, b0, b1 int) {
 	dz := d.call.dout[b0*u : b1*u]
 	d.act.backward(dz, out, u)
 	sumRows(d.bias.partial[w], dz)
-	sgemm.Gemm(true, false, ni, u, b1-b0, in, ni, dz, u, d.kernel.partial[w], u, true, &d.ws[w])
+	sgemm.Gemm(true, false, ni, u, b1-b0, in, ni, dz, u, d.kernel.partial[w], u, true, sgemm.Epilogue{}, &d.ws[w])
 	if d.call.din != nil {
 		sgemm.GemmPacked(false, b1-b0, dz, u, &d.packedT, d.call.din[b0*ni:b1*ni], ni, false, sgemm.Epilogue{}, &d.ws[w])
 	}

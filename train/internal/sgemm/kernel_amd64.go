@@ -9,27 +9,27 @@ import "golang.org/x/sys/cpu"
 // epilogue of flags in registers before the single store.
 //
 //go:noescape
-func kernelAVX2Asm(kc int, a *float32, rs, cs int, b, c *float32, ldc, flags int, bias *float32)
+func kernelAVX2Asm(kc int, a *float32, rs, cs int, b *float32, bs int, c *float32, ldc, flags int, bias *float32)
 
 // kernelAVX512Asm is the same kernel in AVX-512F: six zmm accumulators,
 // one B vector per step and the A values broadcast by the FMAs.
 //
 //go:noescape
-func kernelAVX512Asm(kc int, a *float32, rs, cs int, b, c *float32, ldc, flags int, bias *float32)
+func kernelAVX512Asm(kc int, a *float32, rs, cs int, b *float32, bs int, c *float32, ldc, flags int, bias *float32)
 
 // asmKernel returns a kernelFunc that checks the bounds the assembly f
 // relies on, then calls it.
-func asmKernel(f func(kc int, a *float32, rs, cs int, b, c *float32, ldc, flags int, bias *float32)) kernelFunc {
-	return func(kc int, a []float32, rs, cs int, b, c []float32, ldc, flags int, bias []float32) {
+func asmKernel(f func(kc int, a *float32, rs, cs int, b *float32, bs int, c *float32, ldc, flags int, bias *float32)) kernelFunc {
+	return func(kc int, a []float32, rs, cs int, b []float32, bs int, c []float32, ldc, flags int, bias []float32) {
 		_ = a[(MR-1)*rs+(kc-1)*cs]
-		_ = b[kc*NR-1]
+		_ = b[(kc-1)*bs+NR-1]
 		_ = c[(MR-1)*ldc+NR-1]
 		bp := (*float32)(nil)
 		if flags&flagBias != 0 {
 			_ = bias[NR-1]
 			bp = &bias[0]
 		}
-		f(kc, &a[0], rs, cs, &b[0], &c[0], ldc, flags, bp)
+		f(kc, &a[0], rs, cs, &b[0], bs, &c[0], ldc, flags, bp)
 	}
 }
 

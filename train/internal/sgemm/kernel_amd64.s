@@ -3,13 +3,13 @@
 #include "textflag.h"
 
 // Register use of both kernels: SI = A (row r at SI + r*R9), R12 = A's
-// column stride in bytes, DI = B panel, DX = C, R8 = ldc in bytes,
-// CX = depth left, AX = flags, BX = bias.
+// column stride in bytes, DI = B panel, BX = its row stride in bytes (then
+// the bias), DX = C, R8 = ldc in bytes, CX = depth left, AX = flags.
 
-// func kernelAVX2Asm(kc int, a *float32, rs, cs int, b, c *float32, ldc, flags int, bias *float32)
-// C[6][16] (+)= sum over p < kc of a[r*rs+p*cs] * b[p*16+j], then + bias,
+// func kernelAVX2Asm(kc int, a *float32, rs, cs int, b *float32, bs int, c *float32, ldc, flags int, bias *float32)
+// C[6][16] (+)= sum over p < kc of a[r*rs+p*cs] * b[p*bs+j], then + bias,
 // then max(0, .), as flags say (1 accumulate, 2 bias, 4 relu); kc >= 1.
-TEXT ·kernelAVX2Asm(SB), NOSPLIT, $0-72
+TEXT ·kernelAVX2Asm(SB), NOSPLIT, $0-80
 	MOVQ kc+0(FP), CX
 	MOVQ a+8(FP), SI
 	MOVQ rs+16(FP), R9
@@ -19,8 +19,10 @@ TEXT ·kernelAVX2Asm(SB), NOSPLIT, $0-72
 	MOVQ cs+24(FP), R12
 	SHLQ $2, R12
 	MOVQ b+32(FP), DI
-	MOVQ c+40(FP), DX
-	MOVQ ldc+48(FP), R8
+	MOVQ bs+40(FP), BX
+	SHLQ $2, BX
+	MOVQ c+48(FP), DX
+	MOVQ ldc+56(FP), R8
 	SHLQ $2, R8
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
@@ -57,11 +59,11 @@ avx2loop:
 	VFMADD231PS Y12, Y15, Y10
 	VFMADD231PS Y13, Y15, Y11
 	ADDQ R12, SI
-	ADDQ $64, DI
+	ADDQ BX, DI
 	DECQ CX
 	JNZ avx2loop
 
-	MOVQ flags+56(FP), AX
+	MOVQ flags+64(FP), AX
 	TESTQ $1, AX
 	JZ avx2bias
 	MOVQ DX, R13
@@ -86,7 +88,7 @@ avx2loop:
 avx2bias:
 	TESTQ $2, AX
 	JZ avx2relu
-	MOVQ bias+64(FP), BX
+	MOVQ bias+72(FP), BX
 	VMOVUPS (BX), Y12
 	VMOVUPS 32(BX), Y13
 	VADDPS Y12, Y0, Y0
@@ -141,10 +143,10 @@ avx2store:
 	VZEROUPPER
 	RET
 
-// func kernelAVX512Asm(kc int, a *float32, rs, cs int, b, c *float32, ldc, flags int, bias *float32)
+// func kernelAVX512Asm(kc int, a *float32, rs, cs int, b *float32, bs int, c *float32, ldc, flags int, bias *float32)
 // kernelAVX2Asm with one zmm accumulator per row: each step loads the B row
 // once and broadcasts the six A values inside the FMAs.
-TEXT ·kernelAVX512Asm(SB), NOSPLIT, $0-72
+TEXT ·kernelAVX512Asm(SB), NOSPLIT, $0-80
 	MOVQ kc+0(FP), CX
 	MOVQ a+8(FP), SI
 	MOVQ rs+16(FP), R9
@@ -154,8 +156,10 @@ TEXT ·kernelAVX512Asm(SB), NOSPLIT, $0-72
 	MOVQ cs+24(FP), R12
 	SHLQ $2, R12
 	MOVQ b+32(FP), DI
-	MOVQ c+40(FP), DX
-	MOVQ ldc+48(FP), R8
+	MOVQ bs+40(FP), BX
+	SHLQ $2, BX
+	MOVQ c+48(FP), DX
+	MOVQ ldc+56(FP), R8
 	SHLQ $2, R8
 	VPXORD Z0, Z0, Z0
 	VPXORD Z1, Z1, Z1
@@ -173,11 +177,11 @@ avx512loop:
 	VFMADD231PS.BCST (SI)(R9*4), Z6, Z4
 	VFMADD231PS.BCST (SI)(R11*1), Z6, Z5
 	ADDQ R12, SI
-	ADDQ $64, DI
+	ADDQ BX, DI
 	DECQ CX
 	JNZ avx512loop
 
-	MOVQ flags+56(FP), AX
+	MOVQ flags+64(FP), AX
 	TESTQ $1, AX
 	JZ avx512bias
 	MOVQ DX, R13
@@ -196,7 +200,7 @@ avx512loop:
 avx512bias:
 	TESTQ $2, AX
 	JZ avx512relu
-	MOVQ bias+64(FP), BX
+	MOVQ bias+72(FP), BX
 	VMOVUPS (BX), Z6
 	VADDPS Z6, Z0, Z0
 	VADDPS Z6, Z1, Z1

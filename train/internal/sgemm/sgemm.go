@@ -1,11 +1,12 @@
 // Package sgemm multiplies float32 matrices for the trainer: a cache-blocked
-// GEMM in the BLIS style. B is packed into NR-column panels, each kc deep,
-// and a register-blocked MR x NR micro-kernel multiplies MR rows of A by one
-// panel. The kernel reads A through a row and a column stride, so A is used
-// in place whether it is stored row-major or transposed (only a final panel
-// of fewer than MR rows is packed, into zero-padded MR-row panels); packing
-// B absorbs its transposition, so one kernel serves C = A*B, A^T*B and
-// A*B^T.
+// GEMM in the BLIS style: a register-blocked MR x NR micro-kernel
+// multiplies MR rows of A by an NR-column panel of B, kc deep. The kernel
+// reads A through a row and a column stride and B through a row stride, so
+// A is used in place whether it is stored row-major or transposed, and so is
+// a row-major B; a transposed B is packed into NR-column panels (once per
+// multiplication, or once for many with PackedB), as are final panels of
+// fewer than MR rows or NR columns (zero-padded). One kernel serves
+// C = A*B, A^T*B and A*B^T.
 //
 // The pure-Go micro-kernel (kernel_generic.go) is the specification and the
 // fallback; on amd64 an assembly kernel (AVX-512F, else AVX2+FMA) is chosen
@@ -29,7 +30,7 @@ const (
 // to use; buffers grow on first use and are then reused.
 type Workspace struct {
 	packA []float32 // a final panel of fewer than MR rows of A
-	packB PackedB
+	packB []float32 // a transposed B block, or the final narrow panel of a row-major one
 	tile  [MR * NR]float32
 }
 
@@ -126,27 +127,35 @@ func packTail(dst []float32, trans bool, mr, kc int, a []float32, lda, i0, pc in
 	}
 }
 
-// Gemm computes C = op(A)*op(B) (or C += op(A)*op(B) with accumulate) for an
-// m x n C, where op(A) is m x k (A stored k x m when transA) and op(B) is
-// k x n (B stored n x k when transB).
-func Gemm(transA, transB bool, m, n, k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, accumulate bool, ws *Workspace) {
+// Gemm computes C = op(A)*op(B) (or C += op(A)*op(B) with accumulate),
+// then applies ep, for an m x n C, where op(A) is m x k (A stored k x m when
+// transA) and op(B) is k x n (B stored n x k when transB). A row-major B is
+// read in place; a transposed one is packed block by block.
+func Gemm(transA, transB bool, m, n, k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, accumulate bool, ep Epilogue, ws *Workspace) {
 	if m == 0 || n == 0 {
 		return
 	}
 	if k == 0 {
-		zeroUnlessAccumulate(c, ldc, m, n, accumulate)
+		zeroDepth(c, ldc, m, n, accumulate, ep)
 		return
 	}
-	np := roundUp(n, NR)
+	full := n / NR * NR
 	for pc := 0; pc < k; pc += KC {
 		kc := min(KC, k-pc)
-		ws.packB.data = grow(ws.packB.data, kc*np)
-		packB(ws.packB.data, transB, kc, n, b, ldb, pc)
-		flags := 0
-		if accumulate || pc > 0 {
-			flags = flagAccumulate
+		var bb blockB
+		if transB {
+			ws.packB = grow(ws.packB, kc*roundUp(n, NR))
+			packB(ws.packB, true, kc, n, b, ldb, pc)
+			bb = blockB{data: ws.packB, colStep: kc, rowStride: NR}
+		} else {
+			bb = blockB{data: b[pc*ldb:], colStep: 1, rowStride: ldb}
+			if full < n {
+				ws.packB = grow(ws.packB, kc*NR)
+				packB(ws.packB, false, kc, n-full, b[full:], ldb, pc)
+				bb.tail = ws.packB
+			}
 		}
-		ws.multiply(transA, m, n, kc, a, lda, pc, ws.packB.data, c, ldc, flags, nil)
+		ws.multiply(transA, m, n, kc, a, lda, pc, &bb, c, ldc, blockFlags(accumulate, pc, kc, k, ep), ep.Bias)
 	}
 }
 
@@ -157,42 +166,65 @@ func GemmPacked(transA bool, m int, a []float32, lda int, b *PackedB, c []float3
 	if m == 0 || n == 0 {
 		return
 	}
-	if ep.Bias != nil {
-		ep.Bias = ep.Bias[:n]
-	}
 	if k == 0 {
-		zeroUnlessAccumulate(c, ldc, m, n, accumulate)
-		for i := 0; i < m; i++ {
-			finishRow(c[i*ldc:i*ldc+n], nil, ep.flags()|flagAccumulate, ep.Bias)
-		}
+		zeroDepth(c, ldc, m, n, accumulate, ep)
 		return
 	}
 	np := roundUp(n, NR)
 	for pc := 0; pc < k; pc += KC {
 		kc := min(KC, k-pc)
-		flags := 0
-		if accumulate || pc > 0 {
-			flags = flagAccumulate
-		}
-		if pc+kc == k {
-			flags |= ep.flags()
-		}
-		ws.multiply(transA, m, n, kc, a, lda, pc, b.data[pc*np:pc*np+kc*np], c, ldc, flags, ep.Bias)
+		bb := blockB{data: b.data[pc*np : pc*np+kc*np], colStep: kc, rowStride: NR}
+		ws.multiply(transA, m, n, kc, a, lda, pc, &bb, c, ldc, blockFlags(accumulate, pc, kc, k, ep), ep.Bias)
 	}
 }
 
-func zeroUnlessAccumulate(c []float32, ldc, m, n int, accumulate bool) {
-	if accumulate {
-		return
+// blockFlags returns the kernel flags of block [pc, pc+kc) of a k-deep
+// product: accumulate onto C after the first block (or from the start),
+// the epilogue with the last.
+func blockFlags(accumulate bool, pc, kc, k int, ep Epilogue) int {
+	flags := 0
+	if accumulate || pc > 0 {
+		flags = flagAccumulate
 	}
+	if pc+kc == k {
+		flags |= ep.flags()
+	}
+	return flags
+}
+
+// zeroDepth is a product of depth 0: C = 0 (or C unchanged), then ep.
+func zeroDepth(c []float32, ldc, m, n int, accumulate bool, ep Epilogue) {
 	for i := 0; i < m; i++ {
-		clear(c[i*ldc : i*ldc+n])
+		row := c[i*ldc : i*ldc+n]
+		if !accumulate {
+			clear(row)
+		}
+		finishRow(row, nil, ep.flags()|flagAccumulate, ep.Bias)
 	}
 }
 
-// multiply does one kc-deep block: C (+)= A[:, pc:pc+kc] * Bblock, with the
+// blockB is the B operand of one kc-deep block: NR-column panel j0 starts
+// at data[j0*colStep] and its rows are rowStride apart. When tail is not
+// nil it holds the final panel of fewer than NR columns, packed with rows NR
+// apart and zero-padded.
+type blockB struct {
+	data               []float32
+	colStep, rowStride int
+	tail               []float32
+}
+
+// panel returns panel j0 of an n-column, kc-deep block and its row stride.
+func (bb *blockB) panel(j0, n, kc int) ([]float32, int) {
+	if bb.tail != nil && n-j0 < NR {
+		return bb.tail, NR
+	}
+	start := j0 * bb.colStep
+	return bb.data[start : start+(kc-1)*bb.rowStride+NR], bb.rowStride
+}
+
+// multiply does one kc-deep block: C (+)= A[:, pc:pc+kc] * B, with the
 // flags' epilogue.
-func (ws *Workspace) multiply(transA bool, m, n, kc int, a []float32, lda, pc int, bp []float32, c []float32, ldc int, flags int, bias []float32) {
+func (ws *Workspace) multiply(transA bool, m, n, kc int, a []float32, lda, pc int, bb *blockB, c []float32, ldc int, flags int, bias []float32) {
 	ws.packA = grow(ws.packA, MR*KC)
 	for i0 := 0; i0 < m; i0 += MC {
 		mc := min(MC, m-i0)
@@ -204,7 +236,7 @@ func (ws *Workspace) multiply(transA bool, m, n, kc int, a []float32, lda, pc in
 		}
 		for j0 := 0; j0 < n; j0 += NR {
 			nr := min(NR, n-j0)
-			bpanel := bp[j0*kc : j0*kc+kc*NR]
+			bpanel, bs := bb.panel(j0, n, kc)
 			var tileBias []float32
 			if flags&flagBias != 0 {
 				tileBias = bias[j0 : j0+nr]
@@ -221,11 +253,11 @@ func (ws *Workspace) multiply(transA bool, m, n, kc int, a []float32, lda, pc in
 				}
 				ci := (i0+r0)*ldc + j0
 				if mr == MR && nr == NR {
-					kernel(kc, ap, rs, cs, bpanel, c[ci:], ldc, flags, tileBias)
+					kernel(kc, ap, rs, cs, bpanel, bs, c[ci:], ldc, flags, tileBias)
 					continue
 				}
 				// Edge tile: compute into the scratch tile, finish the valid part.
-				kernel(kc, ap, rs, cs, bpanel, ws.tile[:], NR, 0, nil)
+				kernel(kc, ap, rs, cs, bpanel, bs, ws.tile[:], NR, 0, nil)
 				for r := 0; r < mr; r++ {
 					finishRow(c[ci+r*ldc:ci+r*ldc+nr], ws.tile[r*NR:r*NR+nr], flags, tileBias)
 				}
@@ -259,9 +291,9 @@ func finishRow(dst, prod []float32, flags int, bias []float32) {
 func Impl() string { return impl }
 
 // kernelFunc is a micro-kernel: the MR x NR tile C (+)= A*B, where element
-// (r, p) of A is a[r*rs + p*cs] and B is a packed panel of kc rows by NR,
-// then the epilogue of flags (bias has NR values when flagBias is set).
-type kernelFunc func(kc int, a []float32, rs, cs int, b, c []float32, ldc, flags int, bias []float32)
+// (r, p) of A is a[r*rs + p*cs] and element (p, j) of B is b[p*bs + j], then
+// the epilogue of flags (bias has NR values when flagBias is set).
+type kernelFunc func(kc int, a []float32, rs, cs int, b []float32, bs int, c []float32, ldc, flags int, bias []float32)
 
 // implementation is a named micro-kernel.
 type implementation struct {

@@ -95,7 +95,7 @@ func gemmCase(t *testing.T, r *rand.Rand, what string, ta, tb bool, m, n, k int)
 	ldc := n + 2
 	c := randSlice(r, m*ldc)
 	var ws Workspace
-	Gemm(ta, tb, m, n, k, a, lda, b, ldb, c, ldc, false, &ws)
+	Gemm(ta, tb, m, n, k, a, lda, b, ldb, c, ldc, false, Epilogue{}, &ws)
 	checkClose(t, want, c, ldc, m, n, what)
 
 	// Accumulate onto the previous result: 2x the product.
@@ -107,11 +107,11 @@ func gemmCase(t *testing.T, r *rand.Rand, what string, ta, tb bool, m, n, k int)
 	}
 	checkClose(t, want, c, ldc, m, n, what+" packed+accumulate")
 
-	// Epilogues on a fresh product: relu(AB + bias) and AB + bias.
+	// Epilogues on a fresh product: relu(AB + bias) and AB + bias, with B
+	// packed and not.
 	bias := randSlice(r, n)
 	for _, relu := range []bool{false, true} {
 		ep := Epilogue{Bias: bias, ReLU: relu}
-		GemmPacked(ta, m, a, lda, &pb, c, ldc, false, ep, &ws)
 		epWant := make([]float64, len(want))
 		for i, v := range want {
 			v = v/2 + float64(bias[i%n])
@@ -120,7 +120,10 @@ func gemmCase(t *testing.T, r *rand.Rand, what string, ta, tb bool, m, n, k int)
 			}
 			epWant[i] = v
 		}
+		Gemm(ta, tb, m, n, k, a, lda, b, ldb, c, ldc, false, ep, &ws)
 		checkClose(t, epWant, c, ldc, m, n, fmt.Sprintf("%s epilogue relu=%v", what, relu))
+		GemmPacked(ta, m, a, lda, &pb, c, ldc, false, ep, &ws)
+		checkClose(t, epWant, c, ldc, m, n, fmt.Sprintf("%s packed epilogue relu=%v", what, relu))
 	}
 	// ReLU alone, accumulating: relu(relu(AB + bias) + AB).
 	prev := append([]float32(nil), c...)
@@ -146,8 +149,9 @@ func sameBits(t *testing.T, want, got []float32, what string) {
 
 // TestKernelEpilogueExact: with products that are exact in float32 (one
 // step of small integers), every kernel stores exactly what the generic
-// kernel stores, for every flag combination, strided and packed A, and
+// kernel stores, for every flag combination and operand layout, and
 // special values (NaN, infinities, signed zeros) in B, C and the bias.
+// The strides cover a packed A and B (1, MR; NR) and ones read in place.
 func TestKernelEpilogueExact(t *testing.T) {
 	r := rand.New(rand.NewPCG(5, 6))
 	special := []float32{float32(math.NaN()), float32(math.Inf(1)), float32(math.Inf(-1)), float32(math.Copysign(0, -1)), 0, -3, 2}
@@ -162,21 +166,21 @@ func TestKernelEpilogueExact(t *testing.T) {
 	for _, k := range impls {
 		name, kern := k.name, k.kernel
 		for flags := 0; flags < 8; flags++ {
-			for _, strides := range [][2]int{{1, MR}, {7, 1}, {2, 13}} {
-				rs, cs := strides[0], strides[1]
+			for _, strides := range [][3]int{{1, MR, NR}, {7, 1, NR}, {2, 13, NR + 5}} {
+				rs, cs, bs := strides[0], strides[1], strides[2]
 				for _, kc := range []int{1, 2} {
 					a := make([]float32, (MR-1)*rs+(kc-1)*cs+1)
 					for i := range a {
 						a[i] = float32(r.IntN(5) - 2)
 					}
-					b := pick(kc * NR)
+					b := pick((kc-1)*bs + NR)
 					bias := pick(NR)
 					c0 := pick(MR * ldc)
 					want := append([]float32(nil), c0...)
-					kernelGeneric(kc, a, rs, cs, b, want, ldc, flags, bias)
+					kernelGeneric(kc, a, rs, cs, b, bs, want, ldc, flags, bias)
 					got := append([]float32(nil), c0...)
-					kern(kc, a, rs, cs, b, got, ldc, flags, bias)
-					sameBits(t, want, got, fmt.Sprintf("%s flags=%b rs=%d cs=%d kc=%d", name, flags, rs, cs, kc))
+					kern(kc, a, rs, cs, b, bs, got, ldc, flags, bias)
+					sameBits(t, want, got, fmt.Sprintf("%s flags=%b rs=%d cs=%d bs=%d kc=%d", name, flags, rs, cs, bs, kc))
 				}
 			}
 		}
@@ -198,9 +202,9 @@ func kernelsAgree(t *testing.T, r *rand.Rand, k implementation, ldc int) {
 		for flags := 0; flags < 8; flags++ {
 			a, b, bias, c0 := randSlice(r, kc*MR), randSlice(r, kc*NR), randSlice(r, NR), randSlice(r, MR*ldc)
 			want := append([]float32(nil), c0...)
-			kernelGeneric(kc, a, 1, MR, b, want, ldc, flags, bias)
+			kernelGeneric(kc, a, 1, MR, b, NR, want, ldc, flags, bias)
 			got := append([]float32(nil), c0...)
-			k.kernel(kc, a, 1, MR, b, got, ldc, flags, bias)
+			k.kernel(kc, a, 1, MR, b, NR, got, ldc, flags, bias)
 			for i := range want {
 				require.InDelta(t, want[i], got[i], 1e-5*float64(kc), "%s kc=%d flags=%b element %d", k.name, kc, flags, i)
 			}
@@ -216,9 +220,9 @@ func kernelsAgree(t *testing.T, r *rand.Rand, k implementation, ldc int) {
 func TestGemmZeroDepth(t *testing.T) {
 	c := []float32{1, 2, 3, 4}
 	var ws Workspace
-	Gemm(false, false, 2, 2, 0, nil, 0, nil, 2, c, 2, true, &ws)
+	Gemm(false, false, 2, 2, 0, nil, 0, nil, 2, c, 2, true, Epilogue{}, &ws)
 	require.Equal(t, []float32{1, 2, 3, 4}, c)
-	Gemm(false, false, 2, 2, 0, nil, 0, nil, 2, c, 2, false, &ws)
+	Gemm(false, false, 2, 2, 0, nil, 0, nil, 2, c, 2, false, Epilogue{}, &ws)
 	require.Equal(t, []float32{0, 0, 0, 0}, c)
 	var pb PackedB
 	pb.Pack(false, 0, 2, nil, 2)
@@ -258,4 +262,31 @@ func BenchmarkGemmTransK288(b *testing.B)  { benchGemm(b, true, 288, 64, 768, Ep
 func BenchmarkGemmTransK27(b *testing.B)   { benchGemm(b, true, 27, 32, 3072, Epilogue{}) }
 func BenchmarkGemmBiasReLU(b *testing.B) {
 	benchGemm(b, false, 512, 128, 576, Epilogue{Bias: make([]float32, 128), ReLU: true})
+}
+
+// BenchmarkConvGemms times the three multiplications of a training step's
+// convolution (forward, weight gradient, input gradient) at the shapes of
+// the presets' layers on 32x32 inputs: pixels of one im2col group x patch
+// length x filters.
+func BenchmarkConvGemms(b *testing.B) {
+	r := rand.New(rand.NewPCG(1, 2))
+	for _, s := range [][3]int{{9216, 27, 32}, {768, 288, 64}, {448, 576, 128}, {192, 1152, 128}} {
+		px, k, oc := s[0], s[1], s[2]
+		col, w, dz := randSlice(r, px*k), randSlice(r, k*oc), randSlice(r, px*oc)
+		out, dw, dcol := make([]float32, px*oc), make([]float32, k*oc), make([]float32, px*k)
+		var ws Workspace
+		var wt PackedB
+		wt.Pack(true, oc, k, w, oc)
+		run := func(name string, f func()) {
+			b.Run(fmt.Sprintf("%s-%dx%dx%d", name, px, k, oc), func(b *testing.B) {
+				for i := 0; i < b.N; i++ {
+					f()
+				}
+				b.ReportMetric(float64(b.N)*float64(2*px*k*oc)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+			})
+		}
+		run("forward", func() { Gemm(false, false, px, oc, k, col, k, w, oc, out, oc, false, Epilogue{}, &ws) })
+		run("weights", func() { Gemm(true, false, k, oc, px, col, k, dz, oc, dw, oc, true, Epilogue{}, &ws) })
+		run("input", func() { GemmPacked(false, px, dz, oc, &wt, dcol, k, false, Epilogue{}, &ws) })
+	}
 }

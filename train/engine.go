@@ -85,8 +85,8 @@ type task struct {
 // the engine, so an unused network can be collected (and its pool stopped).
 //
 // Runs follow each other closely (the caller's serial work in between,
-// packing weights or summing gradients, takes tens to hundreds of
-// microseconds), and waking a sleeping goroutine took about 100 us on the
+// packing a kernel's transpose or summing gradients, takes tens to hundreds
+// of microseconds), and waking a sleeping goroutine took about 100 us on the
 // 2-core VM this was measured on, longer than many runs. Workers and the
 // caller therefore spin for a while before they sleep (see signal): with
 // blocking channels 86% of a seed-exercise step's runs started over 10 us
@@ -150,8 +150,9 @@ func (p *pool) stop() {
 }
 
 // spinTime is how long a waiter checks its condition before it sleeps:
-// longer than the serial work between two layers' runs (packing weights,
-// summing gradients), shorter than anything a user would notice as load.
+// longer than the serial work between two layers' runs (packing a kernel's
+// transpose, summing gradients), shorter than anything a user would notice
+// as load.
 const spinTime = 500 * time.Microsecond
 
 // signal lets one goroutine wait for a condition that others make true

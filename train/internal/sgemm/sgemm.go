@@ -1,5 +1,5 @@
 // Package sgemm multiplies float32 matrices for the trainer: a cache-blocked
-// GEMM in the BLIS style: a register-blocked MR x NR micro-kernel
+// GEMM in the BLIS style, where a register-blocked MR x NR micro-kernel
 // multiplies MR rows of A by an NR-column panel of B, kc deep. The kernel
 // reads A through a row and a column stride and B through a row stride, so
 // A is used in place whether it is stored row-major or transposed, and so is
@@ -22,7 +22,7 @@ package sgemm
 const (
 	MR = 6   // rows of a micro-tile
 	NR = 16  // columns of a micro-tile
-	KC = 256 // depth of a packed block
+	KC = 256 // depth of a block
 	MC = 96  // rows of A multiplied by each B panel in turn (a multiple of MR)
 )
 

@@ -3,6 +3,8 @@ package train
 import (
 	"fmt"
 	"math"
+
+	"github.com/edgecnn/edgecnn/train/internal/vec"
 )
 
 // Optimizer configures the weight update. Zero fields take Keras' defaults.
@@ -116,11 +118,5 @@ func (o *optimizer) update(i, lo, hi int) {
 		}
 		return
 	}
-	b1, b2, eps := float32(o.Beta1), float32(o.Beta2), float32(o.Epsilon)
-	m, v := o.m[i][lo:hi], o.v[i][lo:hi]
-	for j, g := range grad {
-		m[j] = b1*m[j] + (1-b1)*g
-		v[j] = b2*v[j] + (1-b2)*g*g
-		w[j] -= o.alpha * m[j] / (float32(math.Sqrt(float64(v[j]))) + eps)
-	}
+	vec.Adam(w, grad, o.m[i][lo:hi], o.v[i][lo:hi], o.alpha, float32(o.Beta1), float32(o.Beta2), float32(o.Epsilon))
 }

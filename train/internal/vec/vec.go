@@ -1,9 +1,12 @@
 // Package vec holds the trainer's elementwise float32 loops: ReLU's
-// gradient, sums for col2im, and 2x2 max pooling forward and backward.
+// gradient, sums for col2im, 2x2 max pooling forward and backward, and the
+// Adam update.
 // Each has a pure-Go version, which is the specification and the fallback;
 // on amd64 with AVX2 assembly versions are chosen at init (the purego build
 // tag forces the Go ones). Both compute exactly the same values.
 package vec
+
+import "math"
 
 // ReLUGrad is ReLU's backward pass given its output y: dy[i] = 0 wherever
 // y[i] <= 0, dy[i] unchanged elsewhere (NaN included). len(y) >= len(dy).
@@ -95,6 +98,33 @@ func maxPool2x2GradGo(dx0, dx1, x0, x1, y, dy []float32, c int) {
 	}
 }
 
+// Adam applies one Adam step to the weights w given their gradients g and
+// moments m and v (all as long as g):
+//
+//	m = b1*m + (1-b1)*g
+//	v = b2*v + (1-b2)*g*g
+//	w -= alpha*m / (sqrt(v) + eps)
+//
+// every operation rounded to float32 on its own (no fused multiply-add).
+func Adam(w, g, m, v []float32, alpha, b1, b2, eps float32) {
+	n := len(g)
+	adam(w[:n], g, m[:n], v[:n], adamConsts{alpha, b1, 1 - b1, b2, 1 - b2, eps})
+}
+
+// adamConsts are Adam's constants in the order the assembly loads them.
+type adamConsts [6]float32
+
+func adamGo(w, g, m, v []float32, k adamConsts) {
+	alpha, b1, c1, b2, c2, eps := k[0], k[1], k[2], k[3], k[4], k[5]
+	w, m, v = w[:len(g)], m[:len(g)], v[:len(g)]
+	for j, gj := range g {
+		mj := float32(b1*m[j]) + float32(c1*gj)
+		vj := float32(b2*v[j]) + float32(float32(c2*gj)*gj)
+		m[j], v[j] = mj, vj
+		w[j] -= float32(alpha*mj) / (float32(math.Sqrt(float64(vj))) + eps)
+	}
+}
+
 // Impl names the loops in use: "go" or "avx2".
 func Impl() string { return impl }
 
@@ -106,5 +136,6 @@ var (
 	add            = addGo
 	maxPool2x2     = maxPool2x2Go
 	maxPool2x2Grad = maxPool2x2GradGo
+	adam           = adamGo
 	impl           = "go"
 )

@@ -6,7 +6,7 @@ import "golang.org/x/sys/cpu"
 
 func init() {
 	if cpu.X86.HasAVX2 {
-		reluGrad, add, maxPool2x2, maxPool2x2Grad = reluGradAVX2, addAVX2, maxPool2x2AVX2, maxPool2x2GradAVX2
+		reluGrad, add, maxPool2x2, maxPool2x2Grad, adam = reluGradAVX2, addAVX2, maxPool2x2AVX2, maxPool2x2GradAVX2, adamAVX2
 		impl = "avx2"
 	}
 }
@@ -47,6 +47,15 @@ func maxPool2x2GradAVX2(dx0, dx1, x0, x1, y, dy []float32, c int) {
 	maxPool2x2GradAsm(&dx0[0], &dx1[0], &x0[0], &x1[0], &y[0], &dy[0], len(dy)/c, c)
 }
 
+// adamAVX2 runs the assembly on the multiple of 8 values, Go on the rest.
+func adamAVX2(w, g, m, v []float32, k adamConsts) {
+	n := len(g) &^ 7
+	if n > 0 {
+		adamAsm(&w[0], &g[0], &m[0], &v[0], n, &k)
+	}
+	adamGo(w[n:], g[n:], m[n:], v[n:], k)
+}
+
 // dy[i] = 0 where y[i] <= 0, for n a multiple of 8.
 //
 //go:noescape
@@ -66,3 +75,8 @@ func maxPool2x2Asm(dst, r0, r1 *float32, n, c int)
 //
 //go:noescape
 func maxPool2x2GradAsm(dx0, dx1, x0, x1, y, dy *float32, n, c int)
+
+// Adam's step on n values, n a multiple of 8.
+//
+//go:noescape
+func adamAsm(w, grad, m, v *float32, n int, k *adamConsts)

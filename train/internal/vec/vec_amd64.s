@@ -132,3 +132,48 @@ gradchan:
 	JNZ gradpixel
 	VZEROUPPER
 	RET
+
+// func adamAsm(w, grad, m, v *float32, n int, k *adamConsts)
+// k = alpha, b1, 1-b1, b2, 1-b2, eps; each product and sum rounded on its
+// own, in adamGo's order.
+TEXT ·adamAsm(SB), NOSPLIT, $0-48
+	MOVQ w+0(FP), DI
+	MOVQ grad+8(FP), SI
+	MOVQ m+16(FP), DX
+	MOVQ v+24(FP), R8
+	MOVQ n+32(FP), CX
+	SHRQ $3, CX
+	MOVQ k+40(FP), AX
+	VBROADCASTSS 0(AX), Y10
+	VBROADCASTSS 4(AX), Y11
+	VBROADCASTSS 8(AX), Y12
+	VBROADCASTSS 12(AX), Y13
+	VBROADCASTSS 16(AX), Y14
+	VBROADCASTSS 20(AX), Y15
+
+adam:
+	VMOVUPS (SI), Y2
+	VMULPS (DX), Y11, Y0
+	VMULPS Y2, Y12, Y3
+	VADDPS Y3, Y0, Y0
+	VMOVUPS Y0, (DX)
+	VMULPS (R8), Y13, Y1
+	VMULPS Y2, Y14, Y3
+	VMULPS Y2, Y3, Y3
+	VADDPS Y3, Y1, Y1
+	VMOVUPS Y1, (R8)
+	VSQRTPS Y1, Y1
+	VADDPS Y15, Y1, Y1
+	VMULPS Y0, Y10, Y0
+	VDIVPS Y1, Y0, Y0
+	VMOVUPS (DI), Y4
+	VSUBPS Y0, Y4, Y4
+	VMOVUPS Y4, (DI)
+	ADDQ $32, DI
+	ADDQ $32, SI
+	ADDQ $32, DX
+	ADDQ $32, R8
+	DECQ CX
+	JNZ adam
+	VZEROUPPER
+	RET

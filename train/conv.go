@@ -23,12 +23,13 @@ type conv2D struct {
 	act          activation
 	kernel, bias *param
 
-	group    int         // samples per im2col gather
-	col      [][]float32 // per worker: group*M x K patches (reused for their gradients)
-	ws       []sgemm.Workspace
-	packedT  sgemm.PackedB // the kernel's transpose, for the input gradient
-	identity bool          // 1x1, stride 1: the input is its own im2col
-	call     pass          // the forward or backward call in progress
+	group      int         // samples per im2col gather
+	col        [][]float32 // per worker: group*M x K patches (reused for their gradients)
+	ws         []sgemm.Workspace
+	packedT    sgemm.PackedB // the kernel's transpose, for the input gradient
+	identity   bool          // 1x1, stride 1: the input is its own im2col
+	reluInPool bool          // the max pool after this layer applies ReLU's gradient
+	call       pass          // the forward or backward call in progress
 }
 
 func (c *conv2D) k() int { return c.kh * c.kw * c.in.C }
@@ -121,7 +122,9 @@ func (c *conv2D) backwardPart(w, b0, b1 int) {
 	for s := b0; s < b1; s += c.group {
 		g := min(c.group, b1-s)
 		dz := dout[s*m*oc : (s+g)*m*oc]
-		c.act.backward(dz, out[s*m*oc:(s+g)*m*oc], oc)
+		if !c.reluInPool {
+			c.act.backward(dz, out[s*m*oc:(s+g)*m*oc], oc)
+		}
 		sumRows(c.bias.partial[w], dz)
 		col := c.gather(w, in, s, g)
 		// dKernel += patches^T * dz

@@ -14,10 +14,11 @@ import (
 type pool2D struct {
 	layerInfo
 	window
-	average bool
-	best    [][]float32 // per worker: running maximum per channel
-	at      [][]int     // per worker: where it was found
-	call    pass        // the forward or backward call in progress
+	average   bool
+	reluInput bool        // the input is a ReLU's output whose gradient this layer applies (see fuseReLUGradients)
+	best      [][]float32 // per worker: running maximum per channel
+	at        [][]int     // per worker: where it was found
+	call      pass        // the forward or backward call in progress
 }
 
 func newPool2D(kind string, ph, pw, sh, sw int, padding string) *pool2D {
@@ -103,6 +104,9 @@ func (p *pool2D) backwardSample2x2(s int) {
 	for oy := 0; oy < p.out.H; oy++ {
 		x0, x1, y := p.rows2x2(p.call.in, p.call.out, s, oy)
 		dx0, dx1, dy := p.rows2x2(p.call.din, p.call.dout, s, oy)
+		if p.reluInput {
+			vec.ReLUGrad(dy, y)
+		}
 		vec.MaxPool2x2Grad(dx0, dx1, x0, x1, y, dy, c)
 		clear(dx0[covered:])
 		clear(dx1[covered:])

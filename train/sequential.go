@@ -85,10 +85,33 @@ func (n *Sequential) Init(seed int64) error {
 		s = l.info().out
 	}
 	n.steps = rand.NewPCG(uint64(seed), 0x64726f706f757473)
+	n.fuseReLUGradients()
 	if n.eng.threads > 0 {
 		n.alloc(n.eng.threads, n.maxBatch)
 	}
 	return nil
+}
+
+// fuseReLUGradients moves ReLU's gradient from a convolution to the 2x2
+// max pool that follows it: the pool masks its own output gradient (a
+// quarter of the size) with its output, which is the maximum of the ReLU
+// outputs it routes the gradient to, and the convolution skips the mask,
+// as every other position of its output gradient is zero.
+func (n *Sequential) fuseReLUGradients() {
+	for i, l := range n.layers {
+		c, ok := l.(*conv2D)
+		if !ok {
+			continue
+		}
+		var p *pool2D
+		if i+1 < len(n.layers) {
+			p, _ = n.layers[i+1].(*pool2D)
+		}
+		c.reluInPool = c.act == model.ReLU && p != nil && p.tiles2x2()
+		if p != nil {
+			p.reluInput = c.reluInPool
+		}
+	}
 }
 
 // SetThreads sets the number of workers per batch; 0 means GOMAXPROCS.

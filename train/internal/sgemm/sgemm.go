@@ -95,16 +95,22 @@ func packB(dst []float32, trans bool, kc, n int, b []float32, ldb, pc int) {
 	for j0 := 0; j0 < n; j0 += NR {
 		nr := min(NR, n-j0)
 		panel := dst[j0*kc : j0*kc+kc*NR]
-		for p := 0; p < kc; p++ {
-			row := panel[p*NR : p*NR+NR]
-			if !trans {
-				src := b[(pc+p)*ldb+j0:]
-				copy(row[:nr], src[:nr])
-			} else {
-				for j := 0; j < nr; j++ {
-					row[j] = b[(j0+j)*ldb+pc+p]
+		if trans {
+			// Column j of the panel is a stored row: read it front to back.
+			for j := 0; j < nr; j++ {
+				src := b[(j0+j)*ldb+pc : (j0+j)*ldb+pc+kc]
+				for p, v := range src {
+					panel[p*NR+j] = v
 				}
 			}
+			for p := 0; p < kc && nr < NR; p++ {
+				clear(panel[p*NR+nr : p*NR+NR])
+			}
+			continue
+		}
+		for p := 0; p < kc; p++ {
+			row := panel[p*NR : p*NR+NR]
+			copy(row[:nr], b[(pc+p)*ldb+j0:(pc+p)*ldb+j0+nr])
 			clear(row[nr:])
 		}
 	}

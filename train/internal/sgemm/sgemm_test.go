@@ -290,3 +290,16 @@ func BenchmarkConvGemms(b *testing.B) {
 		run("input", func() { GemmPacked(false, px, dz, oc, &wt, dcol, k, false, Epilogue{}, &ws) })
 	}
 }
+
+// BenchmarkPackTransposed times packing the transpose of a 1152 x 128
+// kernel, as the input gradient of the presets' deepest convolution does
+// before every backward pass.
+func BenchmarkPackTransposed(b *testing.B) {
+	const k, n = 128, 1152
+	w := randSlice(rand.New(rand.NewPCG(1, 2)), k*n)
+	var p PackedB
+	for i := 0; i < b.N; i++ {
+		p.Pack(true, k, n, w, k)
+	}
+	b.ReportMetric(float64(b.N*k*n*4)/b.Elapsed().Seconds()/1e9, "GB/s")
+}

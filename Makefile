@@ -32,7 +32,7 @@ lint:
 
 test-unit:
 	$(GO) test -count=1 $(PKGS)
-	$(GO) test -count=1 -short -tags purego ./infer/...
+	$(GO) test -count=1 -short -tags purego ./infer/... ./train/...
 
 test-gocv:
 ifeq ($(HAVE_OPENCV),yes)

@@ -2,28 +2,44 @@ package train
 
 import (
 	"math/rand/v2"
+	"runtime"
 	"time"
 
 	"github.com/edgecnn/edgecnn/train/internal/sgemm"
 )
 
+// Throughput is what TrainThroughput measured over the timed steps.
+type Throughput struct {
+	ImagesPerSecond float64
+	// AllocsPerStep and BytesPerStep are the heap allocations of the whole
+	// process per step (the Go runtime's own included).
+	AllocsPerStep, BytesPerStep float64
+}
+
 // TrainThroughput times training steps (forward, loss, backward, Adam) on a
-// fixed synthetic batch and returns images per second. warmup steps run
-// first and are not timed. The weights change; re-Init to reuse the
-// network.
-func (n *Sequential) TrainThroughput(batch, warmup, steps int) (float64, error) {
+// fixed synthetic batch. warmup steps run first and are not timed. The
+// weights change; re-Init to reuse the network.
+func (n *Sequential) TrainThroughput(batch, warmup, steps int) (Throughput, error) {
 	step, err := n.syntheticStep(batch)
 	if err != nil {
-		return 0, err
+		return Throughput{}, err
 	}
 	for range warmup {
 		step()
 	}
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
 	start := time.Now()
 	for range steps {
 		step()
 	}
-	return float64(batch*steps) / time.Since(start).Seconds(), nil
+	elapsed := time.Since(start)
+	runtime.ReadMemStats(&after)
+	return Throughput{
+		ImagesPerSecond: float64(batch*steps) / elapsed.Seconds(),
+		AllocsPerStep:   float64(after.Mallocs-before.Mallocs) / float64(steps),
+		BytesPerStep:    float64(after.TotalAlloc-before.TotalAlloc) / float64(steps),
+	}, nil
 }
 
 // syntheticStep returns a function that runs one training step (with Adam,

@@ -19,6 +19,11 @@ type benchTrainReport struct {
 	Kernel          string  `json:"kernel"`
 	Batches         int     `json:"batches"`
 	ImagesPerSecond float64 `json:"images_per_second"`
+	AllocsPerStep   float64 `json:"allocs_per_step"`
+	BytesPerStep    float64 `json:"bytes_per_step"`
+	// PeakRSSBytes is the process's peak resident memory (0 when the
+	// system does not say).
+	PeakRSSBytes int64 `json:"peak_rss_bytes"`
 }
 
 func newBenchTrainCmd() *cobra.Command {
@@ -33,8 +38,9 @@ func newBenchTrainCmd() *cobra.Command {
 		Short: "Measure training throughput (images/second) on synthetic input",
 		Long: `bench train times full training steps (forward, loss, backward, Adam update)
 on a fixed random batch, after a few untimed warm-up steps, and reports images
-per second. It is the counterpart of the PyTorch peer's bench_train.py (same
-key images_per_second).`,
+per second, heap allocations per step (0 in steady state: a step allocates
+nothing) and the process's peak resident memory. It is the counterpart of the
+PyTorch peer's bench_train.py (same key images_per_second).`,
 		Example: `  edgecnn bench train --arch seed-exercise --image-size 32 --threads 2 --json
   edgecnn bench train --spec my-net.yaml --image-size 64 --batch-size 32`,
 		Args: cobra.NoArgs,
@@ -43,7 +49,7 @@ key images_per_second).`,
 			if err != nil {
 				return err
 			}
-			ips, err := net.TrainThroughput(batch, warmup, batches)
+			tp, err := net.TrainThroughput(batch, warmup, batches)
 			if err != nil {
 				return err
 			}
@@ -52,12 +58,14 @@ key images_per_second).`,
 				name = nf.spec
 			}
 			rep := benchTrainReport{Tool: "edgecnn " + runtime.Version(), Arch: name, ImageSize: nf.imageSize, BatchSize: batch,
-				Threads: net.Threads(), Kernel: train.Kernel(), Batches: batches, ImagesPerSecond: ips}
+				Threads: net.Threads(), Kernel: train.Kernel(), Batches: batches, ImagesPerSecond: tp.ImagesPerSecond,
+				AllocsPerStep: tp.AllocsPerStep, BytesPerStep: tp.BytesPerStep}
+			rep.PeakRSSBytes, _ = peakRSSBytes()
 			if asJSON {
 				return printJSON(cmd.OutOrStdout(), rep)
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "%s %dx%d, batch %d, %d threads, sgemm %s: %.1f images/s\n",
-				name, nf.imageSize, nf.imageSize, batch, net.Threads(), rep.Kernel, ips)
+			fmt.Fprintf(cmd.OutOrStdout(), "%s %dx%d, batch %d, %d threads, sgemm %s: %.1f images/s, %.2f allocs/step, peak RSS %.1f MiB\n",
+				name, nf.imageSize, nf.imageSize, batch, net.Threads(), rep.Kernel, rep.ImagesPerSecond, rep.AllocsPerStep, float64(rep.PeakRSSBytes)/(1<<20))
 			return nil
 		},
 	}

@@ -7,7 +7,7 @@ QEMU      ?= qemu-aarch64
 HAVE_OPENCV := $(shell pkg-config --exists opencv4 2>/dev/null && echo yes)
 HAVE_QEMU   := $(shell command -v $(QEMU) >/dev/null 2>&1 && echo yes)
 
-.PHONY: all build cross test test-unit test-gocv test-arm64 test-arm lint demo bench bench-arm64 bench-x86 fuzz clean
+.PHONY: all build cross test test-unit test-gocv test-arm64 test-x86-avx2 test-arm lint demo bench bench-arm64 bench-x86 fuzz clean
 
 all: build
 
@@ -20,8 +20,9 @@ cross:
 	CGO_ENABLED=0 GOOS=linux GOARCH=arm GOARM=7 $(GO) build -trimpath -ldflags='-s -w' -o $(BIN)/edgecnn-linux-armv7 ./cmd/edgecnn
 
 ## test: everything that can run on this machine: lint, unit and data tests,
-## gocv tests when OpenCV is installed, the arm64 suite under QEMU when qemu-user is installed.
-test: lint test-unit test-gocv test-arm64
+## gocv tests when OpenCV is installed, the arm64 suite under QEMU when qemu-user is installed,
+## and the amd64 AVX2 paths on an emulated CPU without AVX-512.
+test: lint test-unit test-gocv test-arm64 test-x86-avx2
 
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
@@ -51,6 +52,17 @@ ifeq ($(HAVE_QEMU),yes)
 	GOARCH=arm64 CGO_ENABLED=0 $(GO) test -count=1 -short -tags purego -exec '$(QEMU) -cpu cortex-a72' ./infer/...
 else
 	@echo "test-arm64: skipped: $(QEMU) not found (apt-get install -y qemu-user)"
+endif
+
+## test-x86-avx2: the packages with amd64 assembly on QEMU's "max" x86-64 CPU (AVX2 and FMA, no
+## AVX-512), so the AVX2 kernels are checked against the references on machines that would pick
+## the AVX-512 ones.
+HAVE_QEMU_X86 := $(shell [ "$$($(GO) env GOARCH)" = amd64 ] && command -v qemu-x86_64 >/dev/null 2>&1 && echo yes)
+test-x86-avx2:
+ifeq ($(HAVE_QEMU_X86),yes)
+	$(GO) test -count=1 -short -exec 'qemu-x86_64 -cpu max' ./infer/kernel/ ./train/...
+else
+	@echo "test-x86-avx2: skipped: not amd64 or qemu-x86_64 not found (apt-get install -y qemu-user)"
 endif
 
 ## test-arm: 32-bit Pi OS (generic kernels) under qemu-arm.

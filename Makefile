@@ -81,7 +81,7 @@ bench-arm64:
 
 ## bench-x86: int8 latency against ONNX Runtime and training speed against PyTorch, side by side.
 bench-x86:
-	./scripts/bench-x86.sh all
+	THREADS="1 2" ./scripts/bench-x86.sh all
 
 ## fuzz: a short run of every parser's fuzz target (FUZZTIME each). Minimisation is capped: its
 ## default of 60 s per new input stalls short runs.

@@ -2,7 +2,7 @@
 # bench-x86.sh: edgecnn against its workstation peers, side by side in one
 # run, alternating so that load from other jobs hits both (medians of the
 # rounds; ratios peer/edgecnn, > 1 means edgecnn is faster):
-#   int8    `edgecnn bench --arch M --image-size 128 --threads 1` against
+#   int8    `edgecnn bench --arch M --image-size 128 --threads T` against
 #           ONNX Runtime (onnxruntime-node, the int8 QDQ model of the same
 #           architecture: ../shared/peers/ort) for seed-tutorial and
 #           seed-exercise
@@ -10,7 +10,7 @@
 #           against PyTorch's bench_train.py (../shared/peers/pytorch)
 #
 # usage: scripts/bench-x86.sh [int8|train|all]
-# Environment: ROUNDS (default 5), PEERS (a writable copy of ../shared/peers,
+# Environment: ROUNDS (default 5), THREADS (int8 thread counts, default "1"), PEERS (a writable copy of ../shared/peers,
 # made in a temp dir when unset), DATA (car-truck images for ORT's
 # calibration, default ../shared/data/car-truck), PY (/usr/bin/python3:
 # Debian's python3-torch, python3-onnx and python3-pil).
@@ -19,6 +19,7 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 what=${1:-all}
 ROUNDS=${ROUNDS:-5}
+THREADS=${THREADS:-1}
 PY=${PY:-/usr/bin/python3}
 DATA=${DATA:-$root/../shared/data/car-truck}
 if [ -z "${PEERS:-}" ]; then
@@ -37,22 +38,24 @@ int8() {
 		echo "setting up the ONNX Runtime peer (npm install, export, calibrate, quantise)..." >&2
 		DATA=$DATA/train CHECK_DATA=$DATA/valid sh "$PEERS/ort/run.sh" --rounds 1 --runs 20 >&2
 	fi
-	echo "| model | ONNX Runtime int8, 1 thread (ms) | edgecnn int8, 1 thread (ms) | edgecnn kernels | ORT / edgecnn |"
-	echo "| --- | ---: | ---: | --- | ---: |"
-	for m in seed-tutorial seed-exercise; do
-		: >"/tmp/bench-x86-ort.$m" && : >"/tmp/bench-x86-ours.$m"
-		for _ in $(seq "$ROUNDS"); do
-			(cd "$PEERS/ort" && node bench.js --models "$m" --sizes 128 --threads 1 --rounds 1 --runs 200 \
-				--out "/tmp/bench-x86-ort.json" >/dev/null 2>&1)
-			json "['results'][[r.get('variant') for r in d['results']].index('int8')]['ms']['median']" \
-				<"/tmp/bench-x86-ort.json" >>"/tmp/bench-x86-ort.$m"
-			"$bin" bench --arch "$m" --image-size 128 --threads 1 --frames 200 --json >/tmp/bench-x86-ours.json
-			json "['latency_ms_median']" </tmp/bench-x86-ours.json >>"/tmp/bench-x86-ours.$m"
+	echo "| model | threads | ONNX Runtime int8 (ms) | edgecnn int8 (ms) | edgecnn kernels | ORT / edgecnn |"
+	echo "| --- | ---: | ---: | ---: | --- | ---: |"
+	for t in $THREADS; do
+		for m in seed-tutorial seed-exercise; do
+			: >"/tmp/bench-x86-ort.$m" && : >"/tmp/bench-x86-ours.$m"
+			for _ in $(seq "$ROUNDS"); do
+				(cd "$PEERS/ort" && node bench.js --models "$m" --sizes 128 --threads "$t" --rounds 1 --runs 200 \
+					--out "/tmp/bench-x86-ort.json" >/dev/null 2>&1)
+				json "['results'][[r.get('variant') for r in d['results']].index('int8')]['ms']['median']" \
+					<"/tmp/bench-x86-ort.json" >>"/tmp/bench-x86-ort.$m"
+				"$bin" bench --arch "$m" --image-size 128 --threads "$t" --frames 200 --json >/tmp/bench-x86-ours.json
+				json "['latency_ms_median']" </tmp/bench-x86-ours.json >>"/tmp/bench-x86-ours.$m"
+			done
+			ort=$(median <"/tmp/bench-x86-ort.$m")
+			ours=$(median <"/tmp/bench-x86-ours.$m")
+			kern=$(json "['kernel']" </tmp/bench-x86-ours.json)
+			printf "| %s@128 | %s | %.3f | %.3f | %s | %sx |\n" "$m" "$t" "$ort" "$ours" "$kern" "$(ratio "$ort" "$ours")"
 		done
-		ort=$(median <"/tmp/bench-x86-ort.$m")
-		ours=$(median <"/tmp/bench-x86-ours.$m")
-		kern=$(json "['kernel']" </tmp/bench-x86-ours.json)
-		printf "| %s@128 | %.3f | %.3f | %s | %sx |\n" "$m" "$ort" "$ours" "$kern" "$(ratio "$ort" "$ours")"
 	done
 }
 

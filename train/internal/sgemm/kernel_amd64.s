@@ -6,24 +6,56 @@
 // column stride in bytes, DI = B panel, BX = its row stride in bytes (then
 // the bias), DX = C, R8 = ldc in bytes, CX = depth left, AX = flags.
 
+// LOADARGS loads the arguments both kernels share into the registers above.
+#define LOADARGS \
+	MOVQ kc+0(FP), CX; \
+	MOVQ a+8(FP), SI; \
+	MOVQ rs+16(FP), R9; \
+	SHLQ $2, R9; \
+	LEAQ (R9)(R9*2), R10; \
+	LEAQ (R9)(R9*4), R11; \
+	MOVQ cs+24(FP), R12; \
+	SHLQ $2, R12; \
+	MOVQ b+32(FP), DI; \
+	MOVQ bs+40(FP), BX; \
+	SHLQ $2, BX; \
+	MOVQ c+48(FP), DX; \
+	MOVQ ldc+56(FP), R8; \
+	SHLQ $2, R8
+
+// The AVX2 kernel keeps row r of C in Y(2r) (columns 0-7) and Y(2r+1)
+// (8-15). ACCROW2 adds the C row at R13 to one row's pair and steps R13 by
+// ldc; STOREROW2 stores a pair at DX and steps DX; EACHROW2 applies op with
+// lo (columns 0-7) and hi (8-15) to every row.
+#define ACCROW2(lo, hi) \
+	VADDPS (R13), lo, lo; \
+	VADDPS 32(R13), hi, hi; \
+	ADDQ   R8, R13
+
+#define STOREROW2(lo, hi) \
+	VMOVUPS lo, (DX); \
+	VMOVUPS hi, 32(DX); \
+	ADDQ    R8, DX
+
+#define EACHROW2(op, lo, hi) \
+	op lo, Y0, Y0; \
+	op hi, Y1, Y1; \
+	op lo, Y2, Y2; \
+	op hi, Y3, Y3; \
+	op lo, Y4, Y4; \
+	op hi, Y5, Y5; \
+	op lo, Y6, Y6; \
+	op hi, Y7, Y7; \
+	op lo, Y8, Y8; \
+	op hi, Y9, Y9; \
+	op lo, Y10, Y10; \
+	op hi, Y11, Y11
+
 // func kernelAVX2Asm(kc int, a *float32, rs, cs int, b *float32, bs int, c *float32, ldc, flags int, bias *float32)
 // C[6][16] (+)= sum over p < kc of a[r*rs+p*cs] * b[p*bs+j], then + bias,
 // then max(0, .), as flags say (1 accumulate, 2 bias, 4 relu); kc >= 1.
 TEXT ·kernelAVX2Asm(SB), NOSPLIT, $0-80
-	MOVQ kc+0(FP), CX
-	MOVQ a+8(FP), SI
-	MOVQ rs+16(FP), R9
-	SHLQ $2, R9
-	LEAQ (R9)(R9*2), R10
-	LEAQ (R9)(R9*4), R11
-	MOVQ cs+24(FP), R12
-	SHLQ $2, R12
-	MOVQ b+32(FP), DI
-	MOVQ bs+40(FP), BX
-	SHLQ $2, BX
-	MOVQ c+48(FP), DX
-	MOVQ ldc+56(FP), R8
-	SHLQ $2, R8
+	LOADARGS
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -67,23 +99,12 @@ avx2loop:
 	TESTQ $1, AX
 	JZ avx2bias
 	MOVQ DX, R13
-	VADDPS (R13), Y0, Y0
-	VADDPS 32(R13), Y1, Y1
-	ADDQ R8, R13
-	VADDPS (R13), Y2, Y2
-	VADDPS 32(R13), Y3, Y3
-	ADDQ R8, R13
-	VADDPS (R13), Y4, Y4
-	VADDPS 32(R13), Y5, Y5
-	ADDQ R8, R13
-	VADDPS (R13), Y6, Y6
-	VADDPS 32(R13), Y7, Y7
-	ADDQ R8, R13
-	VADDPS (R13), Y8, Y8
-	VADDPS 32(R13), Y9, Y9
-	ADDQ R8, R13
-	VADDPS (R13), Y10, Y10
-	VADDPS 32(R13), Y11, Y11
+	ACCROW2(Y0, Y1)
+	ACCROW2(Y2, Y3)
+	ACCROW2(Y4, Y5)
+	ACCROW2(Y6, Y7)
+	ACCROW2(Y8, Y9)
+	ACCROW2(Y10, Y11)
 
 avx2bias:
 	TESTQ $2, AX
@@ -91,18 +112,7 @@ avx2bias:
 	MOVQ bias+72(FP), BX
 	VMOVUPS (BX), Y12
 	VMOVUPS 32(BX), Y13
-	VADDPS Y12, Y0, Y0
-	VADDPS Y13, Y1, Y1
-	VADDPS Y12, Y2, Y2
-	VADDPS Y13, Y3, Y3
-	VADDPS Y12, Y4, Y4
-	VADDPS Y13, Y5, Y5
-	VADDPS Y12, Y6, Y6
-	VADDPS Y13, Y7, Y7
-	VADDPS Y12, Y8, Y8
-	VADDPS Y13, Y9, Y9
-	VADDPS Y12, Y10, Y10
-	VADDPS Y13, Y11, Y11
+	EACHROW2(VADDPS, Y12, Y13)
 
 avx2relu:
 	TESTQ $4, AX
@@ -123,23 +133,12 @@ avx2relu:
 	VMAXPS Y11, Y14, Y11
 
 avx2store:
-	VMOVUPS Y0, (DX)
-	VMOVUPS Y1, 32(DX)
-	ADDQ R8, DX
-	VMOVUPS Y2, (DX)
-	VMOVUPS Y3, 32(DX)
-	ADDQ R8, DX
-	VMOVUPS Y4, (DX)
-	VMOVUPS Y5, 32(DX)
-	ADDQ R8, DX
-	VMOVUPS Y6, (DX)
-	VMOVUPS Y7, 32(DX)
-	ADDQ R8, DX
-	VMOVUPS Y8, (DX)
-	VMOVUPS Y9, 32(DX)
-	ADDQ R8, DX
-	VMOVUPS Y10, (DX)
-	VMOVUPS Y11, 32(DX)
+	STOREROW2(Y0, Y1)
+	STOREROW2(Y2, Y3)
+	STOREROW2(Y4, Y5)
+	STOREROW2(Y6, Y7)
+	STOREROW2(Y8, Y9)
+	STOREROW2(Y10, Y11)
 	VZEROUPPER
 	RET
 
@@ -147,20 +146,7 @@ avx2store:
 // kernelAVX2Asm with one zmm accumulator per row: each step loads the B row
 // once and broadcasts the six A values inside the FMAs.
 TEXT ·kernelAVX512Asm(SB), NOSPLIT, $0-80
-	MOVQ kc+0(FP), CX
-	MOVQ a+8(FP), SI
-	MOVQ rs+16(FP), R9
-	SHLQ $2, R9
-	LEAQ (R9)(R9*2), R10
-	LEAQ (R9)(R9*4), R11
-	MOVQ cs+24(FP), R12
-	SHLQ $2, R12
-	MOVQ b+32(FP), DI
-	MOVQ bs+40(FP), BX
-	SHLQ $2, BX
-	MOVQ c+48(FP), DX
-	MOVQ ldc+56(FP), R8
-	SHLQ $2, R8
+	LOADARGS
 	VPXORD Z0, Z0, Z0
 	VPXORD Z1, Z1, Z1
 	VPXORD Z2, Z2, Z2

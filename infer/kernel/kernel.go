@@ -128,6 +128,8 @@ type implementation struct {
 	conv    func(out, in []int8, s *ConvShape, packed []int8, rq *Requant, scratch []int8, y0, y1 int)
 	maxPool func(out, in []int8, h, w, c, pool, stride, y0, y1 int)
 	prepare func(rq *Requant, packed []int8, n, k int)
+	// depthwise runs DepthwiseConv.Run.
+	depthwise func(out, in []int8, d *DepthwiseConv, scratch []int8, y0, y1 int)
 	// panel, when set, is the number of output rows of s whose patches conv
 	// gathers at once (else 1) and the bytes it stores per value (else 1);
 	// the scratch plan makes room for them.
@@ -138,7 +140,7 @@ type implementation struct {
 func prepareNothing(*Requant, []int8, int, int) {}
 
 var (
-	generic = implementation{name: "generic", gemm: gemmGeneric, conv: convGeneric, maxPool: maxPoolGeneric, prepare: prepareNothing}
+	generic = implementation{name: "generic", gemm: gemmGeneric, conv: convGeneric, maxPool: maxPoolGeneric, prepare: prepareNothing, depthwise: depthwiseGeneric}
 	// implementations lists every set this CPU can run, generic first; the
 	// per-architecture init appends to it and sets active to the best.
 	implementations = []implementation{generic}

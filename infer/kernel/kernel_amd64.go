@@ -27,7 +27,8 @@ func init() {
 	if !cpu.X86.HasAVX2 {
 		return
 	}
-	avx2 := implementation{name: "avx2", gemm: gemmAVX2, conv: convWide, maxPool: maxPool2x2(maxPool2AVX2), prepare: prepareWide, panel: widePanel}
+	avx2 := implementation{name: "avx2", gemm: gemmAVX2, conv: convWide, maxPool: maxPool2x2(maxPool2AVX2), prepare: prepareWide, panel: widePanel,
+		depthwise: depthwiseGeneric}
 	implementations = append(implementations, avx2)
 	active = avx2
 	if !cpu.X86.HasAVX512F || !cpu.X86.HasAVX512VNNI {
@@ -35,7 +36,8 @@ func init() {
 	}
 	// Dense layers (GEMM) stay on AVX2: one row per call reads every weight
 	// once, so loads bound them either way.
-	vnni := implementation{name: "avx512vnni", gemm: gemmAVX2, conv: convVNNI, maxPool: avx2.maxPool, prepare: prepareVNNI, panel: vnniPanel}
+	vnni := implementation{name: "avx512vnni", gemm: gemmAVX2, conv: convVNNI, maxPool: avx2.maxPool, prepare: prepareVNNI, panel: vnniPanel,
+		depthwise: avx2.depthwise}
 	implementations = append(implementations, vnni)
 	active = vnni
 }

@@ -1,3 +1,5 @@
+//go:build !(amd64 || arm64) || purego
+
 package kernel
 
 // dwPrepared is empty: only the reference runs here.

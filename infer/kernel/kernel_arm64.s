@@ -2,40 +2,7 @@
 
 #include "textflag.h"
 
-// Go's assembler lacks the signed integer vector instructions used here, so
-// they are WORD-encoded from register numbers (d = destination, n and m =
-// sources); each macro is named after its mnemonic and arrangement.
-
-// SMULL Vd.8H, Vn.8B, Vm.8B
-#define SMULL_8H(d, n, m) WORD $(0x0E20C000 | ((m)<<16) | ((n)<<5) | (d))
-// SMLAL2 Vd.8H, Vn.16B, Vm.16B
-#define SMLAL2_8H(d, n, m) WORD $(0x4E208000 | ((m)<<16) | ((n)<<5) | (d))
-// SADALP Vd.4S, Vn.8H
-#define SADALP_4S(d, n) WORD $(0x4E606800 | ((n)<<5) | (d))
-// SADDLP Vd.4S, Vn.8H
-#define SADDLP_4S(d, n) WORD $(0x4E602800 | ((n)<<5) | (d))
-// SDOT Vd.4S, Vn.16B, Vm.16B (ARMv8.2 FEAT_DotProd)
-#define SDOT_4S(d, n, m) WORD $(0x4E809400 | ((m)<<16) | ((n)<<5) | (d))
-// SQRDMULH Vd.4S, Vn.4S, Vm.4S
-#define SQRDMULH_4S(d, n, m) WORD $(0x6EA0B400 | ((m)<<16) | ((n)<<5) | (d))
-// SSHL Vd.4S, Vn.4S, Vm.4S
-#define SSHL_4S(d, n, m) WORD $(0x4EA04400 | ((m)<<16) | ((n)<<5) | (d))
-// SRSHL Vd.4S, Vn.4S, Vm.4S
-#define SRSHL_4S(d, n, m) WORD $(0x4EA05400 | ((m)<<16) | ((n)<<5) | (d))
-// SSHR Vd.4S, Vn.4S, #31
-#define SSHR31_4S(d, n) WORD $(0x4F210400 | ((n)<<5) | (d))
-// SQADD Vd.4S, Vn.4S, Vm.4S
-#define SQADD_4S(d, n, m) WORD $(0x4EA00C00 | ((m)<<16) | ((n)<<5) | (d))
-// SMAX Vd.4S, Vn.4S, Vm.4S
-#define SMAX_4S(d, n, m) WORD $(0x4EA06400 | ((m)<<16) | ((n)<<5) | (d))
-// SMIN Vd.4S, Vn.4S, Vm.4S
-#define SMIN_4S(d, n, m) WORD $(0x4EA06C00 | ((m)<<16) | ((n)<<5) | (d))
-// SMAX Vd.16B, Vn.16B, Vm.16B
-#define SMAX_16B(d, n, m) WORD $(0x4E206400 | ((m)<<16) | ((n)<<5) | (d))
-// LDR Qt, [Xn, Xm]
-#define LDRQ_REG(t, n, m) WORD $(0x3CE06800 | ((m)<<16) | ((n)<<5) | (t))
-// STR Qt, [Xn, Xm]
-#define STRQ_REG(t, n, m) WORD $(0x3CA06800 | ((m)<<16) | ((n)<<5) | (t))
+#include "neon_arm64.h"
 
 // Register plan of the 4x4 tile kernels: V0-V3 hold 16 k of 4 A rows,
 // V4-V7 16 k of 4 weight channels, V16+4i+j accumulates row i x channel j

@@ -51,7 +51,7 @@ func (s simdKernels) row(out *int8, a *int8, w *int8, nblocks, kp int, p *blockP
 
 func (s simdKernels) implementation() implementation {
 	return implementation{name: s.name, gemm: s.gemm, conv: s.conv, maxPool: maxPool2x2(maxPool2NEON), prepare: prepareNothing,
-		depthwise: depthwiseGeneric}
+		depthwise: depthwise3x3(dwRowNEON)}
 }
 
 // newOutParams prepares the constants shared by channels [0, n) of rq.

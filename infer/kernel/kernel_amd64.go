@@ -28,7 +28,7 @@ func init() {
 		return
 	}
 	avx2 := implementation{name: "avx2", gemm: gemmAVX2, conv: convWide, maxPool: maxPool2x2(maxPool2AVX2), prepare: prepareWide, panel: widePanel,
-		depthwise: depthwiseGeneric}
+		depthwise: depthwise3x3(dwRowAVX2)}
 	implementations = append(implementations, avx2)
 	active = avx2
 	if !cpu.X86.HasAVX512F || !cpu.X86.HasAVX512VNNI {

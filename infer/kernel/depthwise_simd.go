@@ -88,7 +88,7 @@ func depthwise3x3(row dwRowKernel) func(out, in []int8, d *DepthwiseConv, scratc
 				}
 				slot := scratch[iy%3*p.pitch : (iy%3+1)*p.pitch]
 				if have[iy%3] != iy {
-					dwPadRow(slot, in, s, iy, p.cw)
+					dwPadRow(slot, pad, in, s, iy, p.cw)
 					have[iy%3] = iy
 				}
 				r[k] = &slot[0]
@@ -106,18 +106,22 @@ func depthwise3x3(row dwRowKernel) func(out, in []int8, d *DepthwiseConv, scratc
 	}
 }
 
-// dwPadRow writes input row iy into dst, padded with PadValue left and
-// right, cw bytes per pixel (the channels past C of a narrow layer are
-// left as they are: they meet zero weights).
-func dwPadRow(dst, in []int8, s *ConvShape, iy, cw int) {
-	if cw == s.C {
-		padRows(dst, in, s, iy, 1, len(dst))
+// dwPadRow writes input row iy into dst, padded left and right with
+// copies of pad (a row of PadValue), cw bytes per pixel; the channels past
+// C of a narrow layer hold PadValue too and meet zero weights.
+func dwPadRow(dst, pad, in []int8, s *ConvShape, iy, cw int) {
+	if cw != s.C {
+		copy(dst, pad)
+		for x := range len(dst) / cw {
+			if ix := x - s.PadLeft; ix >= 0 && ix < s.W {
+				copy(dst[x*cw:x*cw+s.C], in[(iy*s.W+ix)*s.C:])
+			}
+		}
 		return
 	}
-	fill(dst, s.PadValue)
-	for x := range len(dst) / cw {
-		if ix := x - s.PadLeft; ix >= 0 && ix < s.W {
-			copy(dst[x*cw:x*cw+s.C], in[(iy*s.W+ix)*s.C:])
-		}
-	}
+	pw := len(dst) / cw
+	lo, hi := min(s.PadLeft, pw), min(s.PadLeft+s.W, pw)
+	copy(dst[:lo*cw], pad)
+	copy(dst[lo*cw:hi*cw], in[(iy*s.W+lo-s.PadLeft)*cw:])
+	copy(dst[hi*cw:], pad)
 }

@@ -8,6 +8,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/edgecnn/edgecnn/internal/imagefile"
 )
 
 // frameDecoder turns a byte stream into frames.
@@ -50,6 +52,9 @@ func OpenCommand(line string, opt CameraOptions) (Camera, error) {
 		}
 		if format == FormatYUYV && opt.Width%2 != 0 {
 			return nil, fmt.Errorf("%s: yuyv needs an even width, got %d", name, opt.Width)
+		}
+		if err := imagefile.CheckSize(opt.Width, opt.Height); err != nil {
+			return nil, fmt.Errorf("%s: frame size %w", name, err)
 		}
 	default:
 		return nil, fmt.Errorf("%s: unknown camera format %q (want mjpeg, yuv420 or yuyv)", name, format)

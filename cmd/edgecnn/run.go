@@ -96,6 +96,7 @@ SIGINT and SIGTERM stop the run cleanly.`,
 	f.BoolVar(&o.asJSON, "json", false, "print one JSON object per frame")
 	c.MarkFlagRequired("model")
 	c.MarkFlagRequired("camera")
+	addMaxPixelsFlag(c)
 	rootCmd.AddCommand(c)
 }
 

@@ -60,16 +60,10 @@ func TestMJPEGFrameOverThePixelLimit(t *testing.T) {
 }
 
 func TestCommandMJPEGOverThePixelLimit(t *testing.T) {
-	clip := filepath.Join(t.TempDir(), "clip.mjpeg")
-	require.NoError(t, os.WriteFile(clip, append(producerJPEG(0), jpegClaiming(t, 9000, 9000)...), 0o644))
-	cam, err := Open("cmd:cat "+clip, CameraOptions{})
-	require.NoError(t, err)
-	defer cam.Close()
-	var f Frame
-	require.NoError(t, cam.Read(&f))
-	err = cam.Read(&f)
+	spec := catClip(t, producerJPEG(0), jpegClaiming(t, 9000, 9000))
+	err := afterFirstFrame(t, spec)
 	require.ErrorIs(t, err, imagefile.ErrTooLarge)
-	require.ErrorContains(t, err, "cmd:cat "+clip+": MJPEG stream: frame 9000x9000 is 77.2M pixels")
+	require.ErrorContains(t, err, spec+": MJPEG stream: frame 9000x9000 is 77.2M pixels")
 }
 
 func TestRawCommandFrameSizeOverThePixelLimit(t *testing.T) {
@@ -112,4 +106,6 @@ func TestFolderImageOverThePixelLimit(t *testing.T) {
 	err = cam.Read(&f)
 	require.ErrorIs(t, err, imagefile.ErrTooLarge)
 	require.ErrorContains(t, err, huge+": image 9000x9000 is 77.2M pixels")
+	var skip *SkipError
+	require.ErrorAs(t, err, &skip, "the folder goes on with the next image")
 }

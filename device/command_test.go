@@ -210,7 +210,7 @@ func TestStreamCommandStallIsReopened(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, uint64(1), f.Seq)
 	require.Equal(t, []string{
-		"edgecnn: camera lost: camera " + spec + ": no frame for 5s; reopening in 500ms",
+		"edgecnn: camera lost: " + spec + ": no frame for 5s; reopening in 500ms",
 		"edgecnn: camera " + spec + " reopened",
 	}, log.lines())
 	require.Equal(t, uint64(1), s.Reopened())

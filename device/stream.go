@@ -226,7 +226,7 @@ func (s *Stream) read(cam Camera) error {
 	s.reading, s.stalled = false, false
 	s.mu.Unlock()
 	if stalled {
-		return fmt.Errorf("camera %s: no frame for %v", cam.Name(), s.opt.StallTimeout)
+		return fmt.Errorf("%s: no frame for %v", cam.Name(), s.opt.StallTimeout)
 	}
 	return err
 }

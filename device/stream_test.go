@@ -260,8 +260,8 @@ func TestStreamStalledCameraIsReopened(t *testing.T) {
 	require.Positive(t, stuck.closed.Load())
 	clk.waitArmed(t, 5*time.Second) // the third camera is being read
 	require.Equal(t, []string{
-		"edgecnn: camera lost: camera cam0: no frame for 5s; reopening in 500ms",
-		"edgecnn: camera failed before its first frame: camera cam1: no frame for 5s; retrying in 1s",
+		"edgecnn: camera lost: cam0: no frame for 5s; reopening in 500ms",
+		"edgecnn: camera failed before its first frame: cam1: no frame for 5s; retrying in 1s",
 	}, log.lines(), "no camera reopened before a frame came")
 	require.Zero(t, s.Reopened())
 

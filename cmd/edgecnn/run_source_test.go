@@ -109,7 +109,7 @@ func TestRunNoDropClassifiesEveryFrameOfAnMJPEGFile(t *testing.T) {
 func TestRunStalledCommandIsReported(t *testing.T) {
 	o := defaultRunOptions(writeTestModel(t, 32), "cmd:exec sleep 30")
 	o.stallTimeout = 50 * time.Millisecond
-	stderr := runUntil(t, o, "edgecnn: camera failed before its first frame: camera cmd:exec sleep 30: no frame for 50ms; retrying in 500ms\n")
+	stderr := runUntil(t, o, "edgecnn: camera failed before its first frame: cmd:exec sleep 30: no frame for 50ms; retrying in 500ms\n")
 	require.NotContains(t, stderr, "reopened")
 }
 

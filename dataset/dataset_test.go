@@ -11,6 +11,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/edgecnn/edgecnn/internal/imagefile"
 	"github.com/edgecnn/edgecnn/internal/imagefile/imagefiletest"
 	"github.com/edgecnn/edgecnn/preprocess"
 )
@@ -102,6 +103,32 @@ func TestFromDirectoryCorruptFile(t *testing.T) {
 	_, err = FromDirectory(dir, Options{Height: 4, Width: 6, Strict: true})
 	require.ErrorContains(t, err, truncated)
 	require.ErrorContains(t, err, "cannot decode")
+}
+
+// An image whose header claims more pixels than imagefile.MaxPixels is
+// skipped (or an error when strict) without being decoded.
+func TestFromDirectoryRefusesHugeImages(t *testing.T) {
+	dir := twoClassDir(t, 2)
+	huge := filepath.Join(dir, "a", "huge.png")
+	writeFile(t, huge, string(imagefiletest.PNGHeader(50000, 40000)))
+
+	warn, msgs := collectWarnings()
+	d, err := FromDirectory(dir, Options{Height: 4, Width: 6, Warn: warn})
+	require.NoError(t, err)
+	require.Equal(t, 1, d.Skipped)
+	require.Equal(t, 4, d.Len())
+	require.Equal(t, []string{"skipping " + huge + ": image 50000x40000 is 1907.3M pixels: too many pixels (the limit is 64.0M, --max-pixels)"}, *msgs)
+
+	_, err = FromDirectory(dir, Options{Height: 4, Width: 6, Strict: true})
+	require.ErrorIs(t, err, imagefile.ErrTooLarge)
+	require.ErrorContains(t, err, huge)
+
+	// The limit is imagefile's: lowered under the 6x4 images, every one is refused.
+	old, err := imagefile.SetMaxPixels(23)
+	require.NoError(t, err)
+	defer imagefile.SetMaxPixels(old)
+	_, err = FromDirectory(dir, Options{Height: 4, Width: 6, Warn: func(string) {}})
+	require.ErrorContains(t, err, "no image could be decoded (5 skipped)")
 }
 
 func TestFromDirectoryFollowsLinkedClassFolders(t *testing.T) {

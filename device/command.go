@@ -5,9 +5,12 @@ import (
 	"fmt"
 	"io"
 	"os/exec"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/edgecnn/edgecnn/internal/imagefile"
 )
 
 // frameDecoder turns a byte stream into frames.
@@ -21,6 +24,7 @@ type commandCamera struct {
 	cmd    *exec.Cmd
 	stdout io.ReadCloser
 	dec    frameDecoder
+	stderr *tailWriter
 
 	waitOnce sync.Once
 	waitErr  error
@@ -34,7 +38,9 @@ const killGrace = 2 * time.Second
 // OpenCommand starts line with /bin/sh -c and reads frames from its standard
 // output: MJPEG (concatenated JPEG images) by default, or raw yuv420 (I420)
 // or yuyv frames of opt.Width x opt.Height. The command runs in its own
-// process group, which Close terminates.
+// process group, which Close terminates. When its output ends, Read says how
+// it exited, with the end of its standard error; an exit with status 0
+// between frames is an end (IsEnd), as of a recorded file played to the end.
 func OpenCommand(line string, opt CameraOptions) (Camera, error) {
 	c := &commandCamera{line: line}
 	name := c.Name()
@@ -51,12 +57,17 @@ func OpenCommand(line string, opt CameraOptions) (Camera, error) {
 		if format == FormatYUYV && opt.Width%2 != 0 {
 			return nil, fmt.Errorf("%s: yuyv needs an even width, got %d", name, opt.Width)
 		}
+		if err := imagefile.CheckSize(opt.Width, opt.Height); err != nil {
+			return nil, fmt.Errorf("%s: frame size %w", name, err)
+		}
 	default:
 		return nil, fmt.Errorf("%s: unknown camera format %q (want mjpeg, yuv420 or yuyv)", name, format)
 	}
 	c.cmd = exec.Command("/bin/sh", "-c", line)
-	c.cmd.Stderr = opt.Stderr
+	c.stderr = &tailWriter{w: opt.Stderr}
+	c.cmd.Stderr = c.stderr
 	c.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	c.cmd.WaitDelay = killGrace // a child left holding stderr open cannot block Wait
 	out, err := c.cmd.StdoutPipe()
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", name, err)
@@ -91,15 +102,65 @@ func (c *commandCamera) Read(f *Frame) error {
 		return ErrClosed
 	}
 	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
-		if werr := c.wait(); werr != nil {
-			return fmt.Errorf("%s: command exited: %w", c.Name(), werr)
+		werr := c.wait()
+		tail := c.stderr.tail()
+		if werr != nil {
+			return fmt.Errorf("%s: command exited: %w%s", c.Name(), werr, tail)
 		}
 		if err == io.EOF {
-			return fmt.Errorf("%s: command exited", c.Name())
+			return endError(fmt.Sprintf("%s: command exited%s", c.Name(), tail))
 		}
-		return fmt.Errorf("%s: command exited in the middle of a frame: %w", c.Name(), err)
+		return fmt.Errorf("%s: command exited in the middle of a frame: %w%s", c.Name(), err, tail)
 	}
 	return fmt.Errorf("%s: %w", c.Name(), err)
+}
+
+// endError is the clean end of a command's output; it matches io.EOF.
+type endError string
+
+func (e endError) Error() string { return string(e) }
+func (e endError) Unwrap() error { return io.EOF }
+
+// stderrTailBytes is how much of a command's standard error its exit error
+// quotes.
+const stderrTailBytes = 240
+
+// tailWriter passes a command's standard error on to w (when not nil) and
+// keeps its last stderrTailBytes bytes.
+type tailWriter struct {
+	w   io.Writer
+	mu  sync.Mutex
+	buf []byte
+	cut bool // bytes before buf were dropped
+}
+
+func (t *tailWriter) Write(p []byte) (int, error) {
+	t.mu.Lock()
+	t.buf = append(t.buf, p...)
+	if n := len(t.buf) - stderrTailBytes; n > 0 {
+		t.buf = append(t.buf[:0], t.buf[n:]...)
+		t.cut = true
+	}
+	t.mu.Unlock()
+	if t.w != nil {
+		t.w.Write(p) // a failing log must not stop the command
+	}
+	return len(p), nil
+}
+
+// tail formats the end of the standard error for an error message: empty
+// when there was none, else ` (stderr: ...)` on one line.
+func (t *tailWriter) tail() string {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	s := strings.Join(strings.Fields(strings.ToValidUTF8(string(t.buf), "?")), " ")
+	if s == "" {
+		return ""
+	}
+	if t.cut {
+		s = "..." + s
+	}
+	return " (stderr: " + s + ")"
 }
 
 // wait reaps the command once and returns its exit error.

@@ -2,11 +2,14 @@ package device
 
 import (
 	"bytes"
+	"context"
 	"image/jpeg"
 	"io"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -111,4 +114,132 @@ func TestCommandTruncatedRawFrame(t *testing.T) {
 	require.ErrorContains(t, err, "command exited")
 	require.ErrorIs(t, err, io.ErrUnexpectedEOF)
 	require.True(t, strings.HasPrefix(cam.Name(), "cmd:head"))
+}
+
+func TestCommandExitErrorQuotesTheEndOfStderr(t *testing.T) {
+	cam, err := Open("cmd:echo starting >&2; echo camera busy >&2; exit 3", CameraOptions{})
+	require.NoError(t, err)
+	defer cam.Close()
+	var f Frame
+	require.EqualError(t, cam.Read(&f), "cmd:echo starting >&2; echo camera busy >&2; exit 3: command exited: exit status 3 (stderr: starting camera busy)")
+
+	// Long output: only its end, marked as cut; and it still reaches Stderr.
+	var stderr bytes.Buffer
+	cam, err = Open("cmd:i=0; while [ $i -lt 100 ]; do echo line $i >&2; i=$((i+1)); done; exit 1", CameraOptions{Stderr: &stderr})
+	require.NoError(t, err)
+	defer cam.Close()
+	err = cam.Read(&f)
+	require.ErrorContains(t, err, "command exited: exit status 1 (stderr: ...")
+	require.True(t, strings.HasSuffix(err.Error(), " line 98 line 99)"), err.Error())
+	require.Less(t, len(err.Error()), len(cam.Name())+stderrTailBytes+60)
+	require.True(t, strings.HasPrefix(stderr.String(), "line 0\nline 1\n"))
+	require.True(t, strings.HasSuffix(stderr.String(), "line 99\n"))
+}
+
+// catClip writes frames, one after the other, to a file and returns the
+// camera spec that plays it: "cmd:cat FILE".
+func catClip(t *testing.T, frames ...[]byte) string {
+	t.Helper()
+	clip := filepath.Join(t.TempDir(), "clip.mjpeg")
+	require.NoError(t, os.WriteFile(clip, bytes.Join(frames, nil), 0o644))
+	return "cmd:cat " + clip
+}
+
+// afterFirstFrame opens spec, reads one frame and returns the error of the
+// second Read.
+func afterFirstFrame(t *testing.T, spec string) error {
+	t.Helper()
+	cam, err := Open(spec, CameraOptions{})
+	require.NoError(t, err)
+	defer cam.Close()
+	var f Frame
+	require.NoError(t, cam.Read(&f))
+	return cam.Read(&f)
+}
+
+// A command that exits with status 0 between frames has ended (a recorded
+// file played to its end); with a failure status it has not.
+func TestCommandCleanExitIsAnEnd(t *testing.T) {
+	spec := catClip(t, producerJPEG(0))
+	err := afterFirstFrame(t, spec)
+	require.True(t, IsEnd(err), "got %v", err)
+	require.EqualError(t, err, spec+": command exited")
+
+	err = afterFirstFrame(t, spec+"; exit 4")
+	require.False(t, IsEnd(err), "got %v", err)
+	require.ErrorContains(t, err, "exit status 4")
+}
+
+// A command that never produces a frame is retried with a growing wait, and
+// each retry says why: its exit status and the end of its stderr.
+func TestStreamCommandWithoutFramesBacksOffAndSaysWhy(t *testing.T) {
+	const spec = "cmd:echo no camera found >&2; exit 2"
+	cam, err := Open(spec, CameraOptions{})
+	require.NoError(t, err)
+	var opens atomic.Int32
+	reopen := func() (Camera, error) { opens.Add(1); return Open(spec, CameraOptions{}) }
+	clk, log := newFakeClock(), &logBuffer{}
+	s := NewStream(cam, StreamOptions{Reopen: reopen, Log: log, clock: clk})
+	defer s.Close()
+	clk.advanceArmed(t, 500*time.Millisecond)
+	clk.advanceArmed(t, time.Second)
+	clk.waitArmed(t, 2*time.Second)
+	require.NoError(t, s.Close())
+	require.Equal(t, int32(2), opens.Load())
+	const why = "edgecnn: camera failed before its first frame: " + spec + ": command exited: exit status 2 (stderr: no camera found); retrying in "
+	require.Equal(t, []string{why + "500ms", why + "1s", why + "2s"}, log.lines())
+	require.Zero(t, s.Reopened())
+}
+
+// A command that stops sending frames is killed after StallTimeout and
+// started again; it is called reopened once it sends a frame.
+func TestStreamCommandStallIsReopened(t *testing.T) {
+	spec := catClip(t, producerJPEG(0)) + "; exec sleep 60"
+	cam, err := Open(spec, CameraOptions{})
+	require.NoError(t, err)
+	reopen := func() (Camera, error) { return Open(spec, CameraOptions{}) }
+	clk, log := newFakeClock(), &logBuffer{}
+	s := NewStream(cam, StreamOptions{Reopen: reopen, StallTimeout: 5 * time.Second, Log: log, clock: clk})
+	defer s.Close()
+	f, err := s.Next(context.Background())
+	require.NoError(t, err)
+	require.Equal(t, uint64(0), f.Seq)
+	clk.advanceArmed(t, 5*time.Second)
+	clk.advanceArmed(t, 500*time.Millisecond)
+	f, err = s.Next(context.Background())
+	require.NoError(t, err)
+	require.Equal(t, uint64(1), f.Seq)
+	require.Equal(t, []string{
+		"edgecnn: camera lost: " + spec + ": no frame for 5s; reopening in 500ms",
+		"edgecnn: camera " + spec + " reopened",
+	}, log.lines())
+	require.Equal(t, uint64(1), s.Reopened())
+}
+
+// With NoDrop a command playing a recorded MJPEG file gives every frame in
+// order, however slow the consumer, and its end ends the stream.
+func TestStreamNoDropPlaysACommandToItsEnd(t *testing.T) {
+	var frames [][]byte
+	for i := 0; i < producerFrames; i++ {
+		frames = append(frames, producerJPEG(i))
+	}
+	spec := catClip(t, frames...)
+	cam, err := Open(spec, CameraOptions{})
+	require.NoError(t, err)
+	var opens atomic.Int32
+	reopen := func() (Camera, error) { opens.Add(1); return Open(spec, CameraOptions{}) }
+	s := NewStream(cam, StreamOptions{Reopen: reopen, NoDrop: true})
+	defer s.Close()
+	for i := 0; i < producerFrames; i++ {
+		f, err := s.Next(context.Background())
+		require.NoError(t, err)
+		require.Equal(t, uint64(i), f.Seq)
+		img, err := jpeg.Decode(bytes.NewReader(producerJPEG(i)))
+		require.NoError(t, err)
+		requireFrameMatches(t, img, f, 0)
+	}
+	_, err = s.Next(context.Background())
+	require.True(t, IsEnd(err), "got %v", err)
+	require.Zero(t, s.Dropped())
+	require.Zero(t, opens.Load(), "the end of a recording is not a lost camera")
 }

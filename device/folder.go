@@ -36,7 +36,7 @@ func (c *folderCamera) Bounded() bool { return true }
 func (c *folderCamera) Close() error  { c.closed.Store(true); return nil }
 
 // Read decodes the next image into f. A file that cannot be read or decoded
-// is an error naming the file.
+// is a *SkipError naming the file: the next Read goes on with the next one.
 func (c *folderCamera) Read(f *Frame) error {
 	if c.closed.Load() {
 		return ErrClosed
@@ -48,7 +48,7 @@ func (c *folderCamera) Read(f *Frame) error {
 	c.next++
 	img, err := imagefile.Decode(path)
 	if err != nil {
-		return fmt.Errorf("camera folder: %w", err)
+		return &SkipError{Err: err}
 	}
 	imageToFrame(f, img)
 	f.File = path

@@ -1,10 +1,12 @@
 package device
 
 import (
+	"context"
 	"image"
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -47,15 +49,57 @@ func TestFolderReadsImagesInSortedOrder(t *testing.T) {
 	require.ErrorIs(t, cam.Read(&f), io.EOF)
 }
 
-func TestFolderBadImageNamesFile(t *testing.T) {
+// An image that cannot be read is skipped, by name; the folder goes on.
+func TestFolderSkipsBadImages(t *testing.T) {
 	dir := t.TempDir()
-	bad := filepath.Join(dir, "broken.jpg")
+	bad := filepath.Join(dir, "b-broken.jpg")
 	require.NoError(t, os.WriteFile(bad, []byte("\xff\xd8 not really a jpeg"), 0o644))
+	huge := filepath.Join(dir, "c-huge.png")
+	require.NoError(t, os.WriteFile(huge, imagefiletest.PNGHeader(9000, 9000), 0o644))
+	gone := filepath.Join(dir, "d-deleted.png")
+	for i, name := range []string{"a.png", "d-deleted.png", "e.png"} {
+		imagefiletest.Write(t, filepath.Join(dir, name), producerImage(i))
+	}
 	cam, err := Open(dir, CameraOptions{})
 	require.NoError(t, err)
+	defer cam.Close()
+	require.NoError(t, os.Remove(gone)) // listed, then gone before it is read
+
 	var f Frame
-	err = cam.Read(&f)
-	require.ErrorContains(t, err, bad)
+	require.NoError(t, cam.Read(&f))
+	require.Equal(t, filepath.Join(dir, "a.png"), f.File)
+	var skip *SkipError
+	for _, want := range []string{bad + ": cannot decode", huge + ": image 9000x9000 is 77.2M pixels", gone} {
+		err := cam.Read(&f)
+		require.ErrorAs(t, err, &skip)
+		require.ErrorContains(t, skip.Err, want)
+	}
+	require.NoError(t, cam.Read(&f))
+	require.Equal(t, filepath.Join(dir, "e.png"), f.File)
+	require.ErrorIs(t, cam.Read(&f), io.EOF)
+
+	// A stream skips them with a warning and delivers the rest (the folder
+	// is listed again: without the deleted file).
+	cam, err = Open(dir, CameraOptions{})
+	require.NoError(t, err)
+	log := &logBuffer{}
+	s := NewStream(cam, StreamOptions{Log: log})
+	defer s.Close()
+	var files []string
+	for {
+		f, err := s.Next(context.Background())
+		if IsEnd(err) {
+			break
+		}
+		require.NoError(t, err)
+		files = append(files, f.File)
+	}
+	require.Equal(t, []string{filepath.Join(dir, "a.png"), filepath.Join(dir, "e.png")}, files)
+	require.Equal(t, uint64(2), s.Skipped())
+	lines := log.lines()
+	require.Len(t, lines, 2)
+	require.True(t, strings.HasPrefix(lines[0], "warning: skipping "+bad+": cannot decode: "), lines[0])
+	require.True(t, strings.HasPrefix(lines[1], "warning: skipping "+huge+": image 9000x9000"), lines[1])
 }
 
 func TestFolderWithoutImages(t *testing.T) {

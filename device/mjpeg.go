@@ -5,9 +5,12 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"image"
 	"image/jpeg"
 	"io"
 	"slices"
+
+	"github.com/edgecnn/edgecnn/internal/imagefile"
 )
 
 // maxJPEGBytes bounds one frame of an MJPEG stream, so a stream of garbage
@@ -205,7 +208,8 @@ func newMJPEGDecoder(r io.Reader) *mjpegDecoder {
 }
 
 // readFrame decodes the next image of the stream into f. Images that do
-// not decode are skipped, unless maxCorrupt come in a row.
+// not decode are skipped, unless maxCorrupt come in a row; an image over
+// the pixel limit is an error at once.
 func (d *mjpegDecoder) readFrame(f *Frame) error {
 	for n := 1; ; n++ {
 		data, err := d.split.Next()
@@ -213,8 +217,10 @@ func (d *mjpegDecoder) readFrame(f *Frame) error {
 			return err
 		}
 		data, d.dht = withHuffmanTables(data, d.dht)
-		d.rd.Reset(data)
-		img, err := jpeg.Decode(&d.rd)
+		img, err := decodeJPEG(&d.rd, data)
+		if errors.Is(err, imagefile.ErrTooLarge) {
+			return fmt.Errorf("MJPEG stream: %w", err)
+		}
 		if err != nil {
 			if n < maxCorrupt {
 				continue
@@ -224,4 +230,19 @@ func (d *mjpegDecoder) readFrame(f *Frame) error {
 		imageToFrame(f, img)
 		return nil
 	}
+}
+
+// decodeJPEG decodes one JPEG frame through rd. A frame whose header claims
+// more than imagefile.MaxPixels pixels is refused before it is decoded.
+func decodeJPEG(rd *bytes.Reader, data []byte) (image.Image, error) {
+	rd.Reset(data)
+	cfg, err := jpeg.DecodeConfig(rd)
+	if err != nil {
+		return nil, err
+	}
+	if err := imagefile.CheckSize(cfg.Width, cfg.Height); err != nil {
+		return nil, fmt.Errorf("frame %w", err)
+	}
+	rd.Reset(data)
+	return jpeg.Decode(rd)
 }

@@ -16,9 +16,9 @@ import (
 )
 
 // fakeCamera produces 4x2 frames whose first two bytes are a frame counter
-// (see frameNumber). It
-// fails its Read number failAt (1-based) if set, and ends after limit frames
-// when bounded.
+// (see frameNumber). It fails its Read number failAt (1-based) if set, and
+// ends after limit frames when bounded; a live one then blocks until
+// closed. With gate set, each Read first waits for a value on it.
 type fakeCamera struct {
 	name    string
 	n       atomic.Int64
@@ -26,6 +26,9 @@ type fakeCamera struct {
 	failAt  int64
 	bounded bool
 	delay   time.Duration
+	gate    chan struct{}
+	reads   atomic.Int64 // Read calls entered
+	given   int64        // frames let through the gate by give
 	closed  atomic.Int32
 	stop    chan struct{}
 	once    sync.Once
@@ -44,7 +47,13 @@ func (c *fakeCamera) Close() error {
 }
 
 func (c *fakeCamera) Read(f *Frame) error {
-	if c.delay > 0 {
+	c.reads.Add(1)
+	if c.gate != nil {
+		select {
+		case <-c.gate:
+		case <-c.stop:
+		}
+	} else if c.delay > 0 {
 		select {
 		case <-time.After(c.delay):
 		case <-c.stop:
@@ -94,127 +103,189 @@ func TestStreamBoundedDeliversEveryFrame(t *testing.T) {
 	require.Positive(t, cam.closed.Load())
 }
 
+// give lets a gated camera make n more frames and waits until the stream
+// has published them all and waits in the next Read.
+func (c *fakeCamera) give(t *testing.T, n int) {
+	t.Helper()
+	for range n {
+		c.gate <- struct{}{}
+	}
+	c.given += int64(n)
+	deadline := time.Now().Add(20 * time.Second)
+	for c.reads.Load() <= c.given {
+		require.True(t, time.Now().Before(deadline), "the stream stopped reading")
+		time.Sleep(100 * time.Microsecond)
+	}
+}
+
 func TestStreamLiveKeepsNewestAndCountsDrops(t *testing.T) {
 	cam := newFakeCamera("live")
-	cam.delay = time.Millisecond
+	cam.gate = make(chan struct{})
 	s := NewStream(cam, StreamOptions{})
 	defer s.Close()
 	ctx := context.Background()
-	first, err := s.Next(ctx)
-	require.NoError(t, err)
-	prev := first.Seq
-	time.Sleep(30 * time.Millisecond) // the camera runs on meanwhile
+	cam.give(t, 1)
 	f, err := s.Next(ctx)
 	require.NoError(t, err)
-	require.Greater(t, f.Seq, prev+5, "Next returns the newest frame, not the next one")
-	captured := s.Captured()
-	delivered := uint64(2)
-	// Every frame captured so far is either delivered, dropped, or waiting.
-	d := s.Dropped()
-	require.GreaterOrEqual(t, captured, delivered+d)
-	require.LessOrEqual(t, captured, delivered+d+2)
-	require.GreaterOrEqual(t, d, f.Seq-prev-1)
+	require.Equal(t, 1, frameNumber(f))
+	cam.give(t, 10) // the camera runs on meanwhile
+	f, err = s.Next(ctx)
+	require.NoError(t, err)
+	require.Equal(t, 11, frameNumber(f), "Next returns the newest frame, not the next one")
+	require.Equal(t, uint64(10), f.Seq)
+	require.Equal(t, uint64(11), s.Captured())
+	require.Equal(t, uint64(9), s.Dropped(), "frames 2 to 10 were replaced unseen")
 }
 
 func TestStreamReopensLostCameraWithBackoff(t *testing.T) {
-	var log bytes.Buffer
-	var mu sync.Mutex
 	first := newFakeCamera("cam0")
 	first.failAt = 3
-	first.delay = time.Millisecond
-	opens := 0
+	var opens atomic.Int32
 	var second *fakeCamera
 	reopen := func() (Camera, error) {
-		mu.Lock()
-		defer mu.Unlock()
-		opens++
-		if opens < 3 {
+		if opens.Add(1) < 3 {
 			return nil, errors.New("no such device")
 		}
 		second = newFakeCamera("cam0")
 		second.n.Store(100)
 		return second, nil
 	}
-	s := NewStream(first, StreamOptions{Reopen: reopen, MinBackoff: 5 * time.Millisecond, MaxBackoff: 10 * time.Millisecond,
-		Log: &syncWriter{w: &log, mu: &mu}})
+	clk, log := newFakeClock(), &logBuffer{}
+	s := NewStream(first, StreamOptions{Reopen: reopen, Log: log, clock: clk})
 	ctx := context.Background()
-	start := time.Now()
 	f, err := s.Next(ctx)
 	require.NoError(t, err)
 	require.LessOrEqual(t, frameNumber(f), 2, "the first camera gave two frames")
+	clk.advanceArmed(t, 500*time.Millisecond)
+	clk.advanceArmed(t, time.Second)
+	clk.advanceArmed(t, 2*time.Second)
 	for frameNumber(f) <= 100 {
 		f, err = s.Next(ctx)
 		require.NoError(t, err)
 	}
-	require.GreaterOrEqual(t, time.Since(start), 5*time.Millisecond+10*time.Millisecond+10*time.Millisecond)
 	require.NoError(t, s.Close())
 	require.Equal(t, uint64(1), s.Reopened())
 	require.Positive(t, first.closed.Load())
 	require.Positive(t, second.closed.Load())
-	mu.Lock()
-	defer mu.Unlock()
-	require.Contains(t, log.String(), "camera lost: unplugged; reopening in 5ms")
-	require.Contains(t, log.String(), "reopen failed: no such device; next try in 10ms")
-	require.Contains(t, log.String(), "camera cam0 reopened")
+	require.Equal(t, []string{
+		"edgecnn: camera lost: unplugged; reopening in 500ms",
+		"edgecnn: camera cam0: reopen failed: no such device; next try in 1s",
+		"edgecnn: camera cam0: reopen failed: no such device; next try in 2s",
+		"edgecnn: camera cam0 reopened",
+	}, log.lines())
 }
 
 func frameNumber(f *Frame) int { return int(f.Pix[0])<<8 | int(f.Pix[1]) }
 
-type syncWriter struct {
-	w  io.Writer
-	mu *sync.Mutex
+// logBuffer is a stream's Log that a test reads while the stream writes.
+type logBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
 }
 
-func (s *syncWriter) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.w.Write(p)
+func (l *logBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
 }
 
-// A camera that reopens but fails again before any frame backs off further;
-// a frame resets the back-off.
+func (l *logBuffer) lines() []string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return strings.Split(strings.TrimSuffix(l.b.String(), "\n"), "\n")
+}
+
+// Cameras that fail before their first frame are retried with a growing
+// wait, and none is called reopened; a frame resets the wait.
 func TestStreamBackoffGrowsUntilAFrame(t *testing.T) {
-	var log bytes.Buffer
-	var mu sync.Mutex
-	opens := 0
+	var opens atomic.Int32
 	reopen := func() (Camera, error) {
-		mu.Lock()
-		defer mu.Unlock()
-		opens++
 		c := newFakeCamera("flaky")
-		if opens < 4 {
-			c.failAt = 1 // opens, then fails at once
-		} else {
+		c.failAt = 1 // opens, then fails at once
+		if opens.Add(1) == 6 {
 			c.failAt = 2 // one frame, then fails
 		}
 		return c, nil
 	}
 	first := newFakeCamera("flaky")
 	first.failAt = 1
-	s := NewStream(first, StreamOptions{Reopen: reopen, MinBackoff: 2 * time.Millisecond, MaxBackoff: 8 * time.Millisecond,
-		Log: &syncWriter{w: &log, mu: &mu}})
+	clk, log := newFakeClock(), &logBuffer{}
+	s := NewStream(first, StreamOptions{Reopen: reopen, Log: log, clock: clk})
 	defer s.Close()
-	_, err := s.Next(context.Background()) // from the 4th reopened camera
+	for _, wait := range []time.Duration{500 * time.Millisecond, time.Second, 2 * time.Second, 4 * time.Second, 8 * time.Second, 8 * time.Second} {
+		clk.advanceArmed(t, wait)
+	}
+	_, err := s.Next(context.Background()) // from the 6th reopened camera
 	require.NoError(t, err)
-	for {
-		mu.Lock()
-		n := opens
-		mu.Unlock()
-		if n >= 5 {
-			break
-		}
-		time.Sleep(time.Millisecond)
-	}
+	clk.advanceArmed(t, 500*time.Millisecond) // it gave a frame: back to the shortest wait
+	clk.waitArmed(t, time.Second)
 	require.NoError(t, s.Close())
-	mu.Lock()
-	defer mu.Unlock()
-	var waits []string
-	for _, line := range strings.Split(log.String(), "\n") {
-		if _, after, ok := strings.Cut(line, "reopening in "); ok {
-			waits = append(waits, after)
-		}
+	require.Equal(t, uint64(1), s.Reopened())
+	const before = "edgecnn: camera failed before its first frame: unplugged; retrying in "
+	require.Equal(t, []string{
+		before + "500ms", before + "1s", before + "2s", before + "4s", before + "8s", before + "8s",
+		"edgecnn: camera flaky reopened",
+		"edgecnn: camera lost: unplugged; reopening in 500ms",
+		before + "1s",
+	}, log.lines())
+}
+
+// A live camera that gives no frame for StallTimeout is closed, reported
+// and reopened; "reopened" comes only with the new camera's first frame.
+func TestStreamStalledCameraIsReopened(t *testing.T) {
+	first := newFakeCamera("cam0")
+	first.limit = 1 // one frame, then silence
+	stuck := newFakeCamera("cam1")
+	stuck.gate = make(chan struct{}) // no frame until the test says so
+	stuck.n.Store(100)
+	late := newFakeCamera("cam2")
+	late.gate = make(chan struct{})
+	late.n.Store(200)
+	cams := []*fakeCamera{stuck, late}
+	var opens atomic.Int32
+	reopen := func() (Camera, error) { return cams[opens.Add(1)-1], nil }
+	clk, log := newFakeClock(), &logBuffer{}
+	s := NewStream(first, StreamOptions{Reopen: reopen, StallTimeout: 5 * time.Second, Log: log, clock: clk})
+	defer s.Close()
+	ctx := context.Background()
+	f, err := s.Next(ctx)
+	require.NoError(t, err)
+	require.Equal(t, 1, frameNumber(f))
+
+	clk.advanceArmed(t, 5*time.Second) // the watchdog of the second Read
+	clk.advanceArmed(t, 500*time.Millisecond)
+	require.Positive(t, first.closed.Load(), "the stalled camera was closed")
+	clk.advanceArmed(t, 5*time.Second) // the reopened camera stalls too
+	clk.advanceArmed(t, time.Second)
+	require.Positive(t, stuck.closed.Load())
+	clk.waitArmed(t, 5*time.Second) // the third camera is being read
+	require.Equal(t, []string{
+		"edgecnn: camera lost: cam0: no frame for 5s; reopening in 500ms",
+		"edgecnn: camera failed before its first frame: cam1: no frame for 5s; retrying in 1s",
+	}, log.lines(), "no camera reopened before a frame came")
+	require.Zero(t, s.Reopened())
+
+	late.gate <- struct{}{}
+	f, err = s.Next(ctx)
+	require.NoError(t, err)
+	require.Equal(t, 201, frameNumber(f))
+	require.Equal(t, uint64(1), s.Reopened())
+	require.Equal(t, "edgecnn: camera cam2 reopened", log.lines()[2])
+	require.Len(t, log.lines(), 3)
+}
+
+// With NoDrop a live camera waits for the consumer: every frame arrives.
+func TestStreamNoDropDeliversEveryLiveFrame(t *testing.T) {
+	cam := newFakeCamera("live")
+	s := NewStream(cam, StreamOptions{NoDrop: true})
+	defer s.Close()
+	for i := 1; i <= 300; i++ {
+		f, err := s.Next(context.Background())
+		require.NoError(t, err)
+		require.Equal(t, i, frameNumber(f))
+		require.Equal(t, uint64(i-1), f.Seq)
 	}
-	require.Equal(t, []string{"2ms", "4ms", "8ms", "8ms", "2ms"}, waits[:5], log.String())
+	require.Zero(t, s.Dropped())
 }
 
 func TestStreamWithoutReopenEndsOnError(t *testing.T) {

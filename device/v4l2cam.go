@@ -3,10 +3,10 @@ package device
 import (
 	"bytes"
 	"fmt"
-	"image/jpeg"
 	"time"
 
 	"github.com/edgecnn/edgecnn/device/v4l2"
+	"github.com/edgecnn/edgecnn/internal/imagefile"
 )
 
 // v4l2FrameTimeout is how long a V4L2 camera may go without a frame before
@@ -48,11 +48,19 @@ func OpenV4L2(path string, opt CameraOptions) (Camera, error) {
 	if w <= 0 || h <= 0 {
 		w, h = 640, 480
 	}
+	if err := imagefile.CheckSize(w, h); err != nil {
+		return nil, fmt.Errorf("camera %s: frame size %w", path, err)
+	}
 	dev, err := v4l2.Open(path, v4l2.Config{Width: w, Height: h, Formats: formats})
 	if err != nil {
 		return nil, fmt.Errorf("camera %w", err)
 	}
-	return &v4l2Camera{dev: dev, fmt: dev.Format()}, nil
+	f := dev.Format()
+	if err := imagefile.CheckSize(f.Width, f.Height); err != nil {
+		dev.Close()
+		return nil, fmt.Errorf("camera %s: the driver's frame size %w", path, err)
+	}
+	return &v4l2Camera{dev: dev, fmt: f}, nil
 }
 
 func (c *v4l2Camera) Name() string {
@@ -72,8 +80,7 @@ func (c *v4l2Camera) Read(f *Frame) error {
 	f.Time = time.Now()
 	if c.fmt.PixelFormat != v4l2.PixelFormatYUYV {
 		data, c.dht = withHuffmanTables(data, c.dht)
-		c.rd.Reset(data)
-		img, err := jpeg.Decode(&c.rd)
+		img, err := decodeJPEG(&c.rd, data)
 		if err != nil {
 			return fmt.Errorf("camera %s: MJPEG frame: %w", c.dev.Path(), err)
 		}

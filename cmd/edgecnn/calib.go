@@ -103,6 +103,7 @@ model's hash: quantize refuses a table made for another model.`,
 	for _, name := range []string{"model", "data", "output"} {
 		cmd.MarkFlagRequired(name)
 	}
+	addMaxPixelsFlag(cmd)
 	return cmd
 }
 

@@ -70,6 +70,7 @@ class, columns: predicted) and each class's precision and recall.`,
 	c.Flags().BoolVar(&asJSON, "json", false, "print one JSON object (loss, accuracy, classes, confusion, precision, recall)")
 	c.MarkFlagRequired("model")
 	c.MarkFlagRequired("data")
+	addMaxPixelsFlag(c)
 	return c
 }
 

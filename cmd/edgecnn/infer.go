@@ -75,6 +75,7 @@ same on every CPU, so two runs can be compared byte for byte.`,
 	c.Flags().BoolVar(&format.json, "json", false, "print one JSON object per image (keys file, label, probability, probabilities)")
 	c.Flags().BoolVar(&format.raw, "raw", false, "also print the int8 outputs of the last layer (int8 models; key raw in JSON)")
 	c.MarkFlagRequired("model")
+	addMaxPixelsFlag(c)
 	return c
 }
 

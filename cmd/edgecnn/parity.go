@@ -108,6 +108,7 @@ loss above --max-drop points or an agreement below --min-agreement.`,
 	for _, name := range []string{"float", "int8", "data"} {
 		cmd.MarkFlagRequired(name)
 	}
+	addMaxPixelsFlag(cmd)
 	return cmd
 }
 

@@ -68,6 +68,7 @@ same through the device runtime, for int8 models too.)`,
 	c.Flags().StringVar(&modelPath, "model", "", "float model (.ecnn)")
 	c.Flags().BoolVar(&asJSON, "json", false, "print one JSON object per image (file, label, probability, probabilities)")
 	c.MarkFlagRequired("model")
+	addMaxPixelsFlag(c)
 	return c
 }
 

@@ -91,6 +91,7 @@ images, the weight sizes, and the model sizes.
 	for _, name := range []string{"model", "output"} {
 		cmd.MarkFlagRequired(name)
 	}
+	addMaxPixelsFlag(cmd)
 	return cmd
 }
 

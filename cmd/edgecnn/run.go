@@ -38,6 +38,8 @@ type runOptions struct {
 	hold         time.Duration
 	summaryEvery time.Duration
 	asJSON       bool
+	stallTimeout time.Duration
+	noDrop       bool
 }
 
 // runMemoryLimit is the Go heap's soft limit during edgecnn run, so the
@@ -66,15 +68,23 @@ stderr every --summary-every, and a final one with the peak RSS at exit.
   gst:PIPELINE   a GStreamer pipeline ending in appsink (gocv builds only)
 
 Frames are read in the background and only the newest is classified; frames
-replaced before they were classified are counted as dropped. A live camera
-that disappears (unplugged, command exited) is reopened with back-off (0.5 s
-doubling to 8 s). --gpio PIN=CLASS drives a pin high while CLASS has a
-probability over --threshold, and low once it has been absent for --hold.
-SIGINT and SIGTERM stop the run cleanly.`,
+replaced before they were classified are counted as dropped. --no-drop
+classifies every frame instead (for a recorded video or an MJPEG file played
+by cmd:cat, which then ends the run when the command exits with status 0).
+A live camera that disappears (unplugged, command exited) or delivers no
+frame for --stall-timeout is reported and reopened after 0.5 s; "reopened" is
+printed when it delivers a frame again. While it fails before its first frame
+the wait doubles up to 8 s, and each retry says why (for a command: its exit
+status and the end of its stderr). An image of a folder that cannot be read
+is skipped with a warning, and the run then exits with status 1, as infer
+does. --gpio PIN=CLASS drives a pin high while CLASS has a probability over
+--threshold, and low once it has been absent for --hold. SIGINT and SIGTERM
+stop the run cleanly.`,
 		Example: `  edgecnn run --model model.q8.ecnn --camera 'cmd:rpicam-vid -t 0 --codec mjpeg --width 640 --height 480 -o -'
   edgecnn run --model model.q8.ecnn --camera 'cmd:rpicam-vid -t 0 --codec yuv420 --width 640 --height 480 -o -' --camera-format yuv420 --camera-size 640x480
   edgecnn run --model model.q8.ecnn --camera /dev/video0 --gpio GPIO17=Truck --hold 1s
   edgecnn run --model model.q8.ecnn --camera photos/valid --json --frames 100
+  edgecnn run --model model.q8.ecnn --camera 'cmd:cat recording.mjpeg' --no-drop --json
   edgecnn run --model model.q8.ecnn --camera 'gst:libcamerasrc ! video/x-raw,width=640,height=480 ! videoconvert ! video/x-raw,format=BGR ! appsink drop=true max-buffers=1'`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -94,8 +104,11 @@ SIGINT and SIGTERM stop the run cleanly.`,
 	f.DurationVar(&o.hold, "hold", 500*time.Millisecond, "keep a --gpio pin high this long after its class was last seen")
 	f.DurationVar(&o.summaryEvery, "summary-every", 5*time.Second, "print a summary to stderr this often (0: only at the end)")
 	f.BoolVar(&o.asJSON, "json", false, "print one JSON object per frame")
+	f.DurationVar(&o.stallTimeout, "stall-timeout", 5*time.Second, "reopen a live camera that delivers no frame for this long (0: wait forever)")
+	f.BoolVar(&o.noDrop, "no-drop", false, "classify every frame, never dropping one (recorded video, MJPEG files); a cmd: source that exits with status 0 ends the run")
 	c.MarkFlagRequired("model")
 	c.MarkFlagRequired("camera")
+	addMaxPixelsFlag(c)
 	rootCmd.AddCommand(c)
 }
 
@@ -137,7 +150,7 @@ func runCamera(ctx context.Context, o runOptions, out, errw io.Writer) (err erro
 	if err != nil {
 		return err
 	}
-	sopt := device.StreamOptions{Log: errw}
+	sopt := device.StreamOptions{Log: errw, StallTimeout: o.stallTimeout, NoDrop: o.noDrop}
 	if !device.IsBounded(cam) {
 		sopt.Reopen = func() (device.Camera, error) { return device.Open(o.camera, camOpt) }
 	}
@@ -156,8 +169,13 @@ func runCamera(ctx context.Context, o runOptions, out, errw io.Writer) (err erro
 	if err != nil {
 		return err
 	}
-	_, err = loop.Run(ctx)
-	return err
+	if _, err = loop.Run(ctx); err != nil {
+		return err
+	}
+	if n := stream.Skipped(); n > 0 {
+		return &exitError{code: 1, err: fmt.Errorf("%s: %d of %d images could not be read (skipped)", cam.Name(), n, n+stream.Captured())}
+	}
+	return nil
 }
 
 // runtimeClassifier adapts infer.Runtime to the run loop.
@@ -173,8 +191,8 @@ func (o runOptions) validate() error {
 	if o.threads < 1 {
 		return fmt.Errorf("--threads %d: need at least 1", o.threads)
 	}
-	if o.fps < 0 || o.frames < 0 || o.summaryEvery < 0 || o.hold < 0 {
-		return errors.New("--fps, --frames, --summary-every and --hold must not be negative")
+	if o.fps < 0 || o.frames < 0 || o.summaryEvery < 0 || o.hold < 0 || o.stallTimeout < 0 {
+		return errors.New("--fps, --frames, --summary-every, --hold and --stall-timeout must not be negative")
 	}
 	return nil
 }

@@ -102,7 +102,7 @@ func inferLines(t testing.TB, modelPath string, files []string) []inferLine {
 }
 
 func defaultRunOptions(modelPath, camera string) runOptions {
-	return runOptions{model: modelPath, camera: camera, threads: 1, threshold: 0.5, hold: 500 * time.Millisecond, asJSON: true}
+	return runOptions{model: modelPath, camera: camera, threads: 1, threshold: 0.5, hold: 500 * time.Millisecond, asJSON: true, stallTimeout: 5 * time.Second}
 }
 
 func TestRunFolderMatchesInfer(t *testing.T) {
@@ -155,6 +155,9 @@ func TestRunBadInput(t *testing.T) {
 		{"unknown class", func(o *runOptions) { o.gpio = []string{"GPIO17=Bus"} }, `no class "Bus" (classes: Car, Truck)`},
 		{"unknown pin", func(o *runOptions) { o.gpio = []string{"GPIO4242=Truck"} }, `no GPIO pin "GPIO4242"`},
 		{"threads", func(o *runOptions) { o.threads = 0 }, "--threads 0"},
+		{"stall timeout", func(o *runOptions) { o.stallTimeout = -time.Second }, "--stall-timeout must not be negative"},
+		{"raw frames over the pixel limit", func(o *runOptions) { o.camera, o.cameraFormat, o.cameraSize = "cmd:true", "yuv420", "10000x10000" },
+			"cmd:true: frame size 10000x10000 is 95.4M pixels: too many pixels (the limit is 64.0M, --max-pixels)"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

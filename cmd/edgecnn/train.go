@@ -195,6 +195,7 @@ epsilon 0.01, batch 64.`,
 	fl.StringVarP(&f.out, "output", "o", "model.ecnn", "model file to write")
 	fl.BoolVar(&f.asJSON, "json", false, "print the result as JSON on stdout")
 	c.MarkFlagRequired("data")
+	addMaxPixelsFlag(c)
 	return c
 }
 

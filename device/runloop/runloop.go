@@ -72,6 +72,7 @@ type Loop struct {
 	cfg   Config
 	line  []byte
 	timer *time.Timer
+	now   func() time.Time // time.Now; tests replace it
 
 	start, periodStart, nextFrame time.Time
 	frames, periodFrames          uint64
@@ -89,14 +90,14 @@ func New(cfg Config) (*Loop, error) {
 	}
 	t := time.NewTimer(time.Hour)
 	t.Stop()
-	return &Loop{cfg: cfg, line: make([]byte, 0, 512), timer: t}, nil
+	return &Loop{cfg: cfg, line: make([]byte, 0, 512), timer: t, now: time.Now}, nil
 }
 
 // Run processes frames until the source ends, MaxFrames is reached or ctx
 // is cancelled (a clean stop, not an error), and prints the final summary.
 // A classifier, GPIO or output error stops the loop and is returned.
 func (l *Loop) Run(ctx context.Context) (Summary, error) {
-	l.start = time.Now()
+	l.start = l.now()
 	l.periodStart = l.start
 	var err error
 	for l.cfg.MaxFrames == 0 || l.frames < uint64(l.cfg.MaxFrames) {
@@ -124,12 +125,12 @@ func (l *Loop) Step(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	t0 := time.Now()
+	t0 := l.now()
 	p, err := l.cfg.Classifier.Classify(f)
 	if err != nil {
 		return fmt.Errorf("frame %d: %w", f.Seq, err)
 	}
-	t1 := time.Now()
+	t1 := l.now()
 	lat := t1.Sub(t0)
 	l.total.add(lat)
 	l.period.add(lat)
@@ -157,7 +158,7 @@ func (l *Loop) pace(ctx context.Context) error {
 	if l.cfg.FPS <= 0 {
 		return nil
 	}
-	now := time.Now()
+	now := l.now()
 	if wait := l.nextFrame.Sub(now); wait > 0 {
 		l.timer.Reset(wait)
 		select {
@@ -183,7 +184,7 @@ func (l *Loop) periodSummary(now time.Time) {
 }
 
 func (l *Loop) summary(since time.Time, frames, dropped uint64, h *histogram) Summary {
-	s := Summary{Frames: frames, Dropped: dropped, Elapsed: time.Since(since),
+	s := Summary{Frames: frames, Dropped: dropped, Elapsed: l.now().Sub(since),
 		LatencyMedian: h.quantile(0.5), LatencyP99: h.quantile(0.99)}
 	if s.Elapsed > 0 {
 		s.FPS = float64(frames) / s.Elapsed.Seconds()

@@ -171,20 +171,46 @@ func TestLoopFPSCap(t *testing.T) {
 	require.Positive(t, s.Dropped, "a live camera faster than the cap drops frames")
 }
 
+// slowClassifier takes exactly 10 ms of the loop's (fake) time per frame,
+// and cancels the run at frame cancelAt when set.
+type slowClassifier struct {
+	*fakeClassifier
+	clock    time.Time
+	frames   int
+	cancelAt int
+	cancel   context.CancelFunc
+}
+
+func (c *slowClassifier) now() time.Time { return c.clock }
+
+func (c *slowClassifier) Classify(f *device.Frame) (Prediction, error) {
+	c.clock = c.clock.Add(10 * time.Millisecond)
+	if c.frames++; c.frames == c.cancelAt {
+		c.cancel()
+	}
+	return c.fakeClassifier.Classify(f)
+}
+
 func TestLoopPeriodicSummaryAndCancel(t *testing.T) {
 	stream := device.NewStream(&fakeCamera{}, device.StreamOptions{})
 	defer stream.Close()
-	var log bytes.Buffer
-	l, err := New(Config{Source: stream, Classifier: newClassifier(), Log: &log, FPS: 200, SummaryEvery: 20 * time.Millisecond})
-	require.NoError(t, err)
-	ctx, cancel := context.WithTimeout(context.Background(), 120*time.Millisecond)
+	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
+	c := &slowClassifier{fakeClassifier: newClassifier(), clock: time.Unix(1e9, 0), cancelAt: 9, cancel: cancel}
+	var log bytes.Buffer
+	l, err := New(Config{Source: stream, Classifier: c, Log: &log, SummaryEvery: 20 * time.Millisecond})
+	require.NoError(t, err)
+	l.now = c.now
 	s, err := l.Run(ctx)
 	require.NoError(t, err, "a cancelled context is a clean stop")
-	require.Positive(t, s.Frames)
-	periodic := strings.Count(log.String(), "fps, latency median")
-	require.GreaterOrEqual(t, periodic, 3, log.String())
-	require.Contains(t, log.String(), "edgecnn: done:")
+	require.Equal(t, uint64(9), s.Frames)
+	require.Equal(t, 90*time.Millisecond, s.Elapsed)
+	lines := strings.Split(strings.TrimSpace(log.String()), "\n")
+	require.Len(t, lines, 5, "a summary every 2 frames (20 ms), and the final one")
+	for _, line := range lines[:4] {
+		require.True(t, strings.HasPrefix(line, "edgecnn: 2 frames in 0.0s, 100.0 fps, latency median "), line)
+	}
+	require.True(t, strings.HasPrefix(lines[4], "edgecnn: done: 9 frames in 0.1s, 100.0 fps"), lines[4])
 }
 
 func TestLoopClassifierErrorStops(t *testing.T) {

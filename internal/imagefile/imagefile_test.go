@@ -113,3 +113,58 @@ func TestDecodeErrorsNameTheFile(t *testing.T) {
 	require.ErrorIs(t, err, os.ErrNotExist)
 	require.ErrorContains(t, err, missing)
 }
+
+// setMaxPixels sets the pixel limit for one test.
+func setMaxPixels(t *testing.T, n int64) {
+	t.Helper()
+	old, err := SetMaxPixels(n)
+	require.NoError(t, err)
+	t.Cleanup(func() { SetMaxPixels(old) })
+}
+
+func TestMaxPixelsDefaultAndSet(t *testing.T) {
+	require.Equal(t, int64(DefaultMaxPixels), MaxPixels())
+	require.Equal(t, int64(64<<20), MaxPixels(), "64 Mpixel")
+	setMaxPixels(t, 100)
+	require.Equal(t, int64(100), MaxPixels())
+	for _, bad := range []int64{0, -1} {
+		old, err := SetMaxPixels(bad)
+		require.ErrorContains(t, err, "must be positive")
+		require.Equal(t, int64(100), old)
+		require.Equal(t, int64(100), MaxPixels(), "a bad limit changes nothing")
+	}
+}
+
+func TestCheckSize(t *testing.T) {
+	require.NoError(t, CheckSize(8192, 8192), "exactly the default limit")
+	err := CheckSize(8193, 8192)
+	require.ErrorIs(t, err, ErrTooLarge)
+	require.EqualError(t, err, "8193x8192 is 64.0M pixels: too many pixels (the limit is 64.0M, --max-pixels)")
+	// No int overflow on 32-bit machines.
+	require.ErrorIs(t, CheckSize(1<<30, 1<<30), ErrTooLarge)
+	require.ErrorContains(t, CheckSize(-1, 5), "invalid size -1x5")
+	setMaxPixels(t, 12)
+	require.NoError(t, CheckSize(4, 3))
+	require.EqualError(t, CheckSize(13, 1), "13x1 is 13 pixels: too many pixels (the limit is 12, --max-pixels)")
+}
+
+func TestDecodeRefusesAHugeHeaderBeforeDecoding(t *testing.T) {
+	dir := t.TempDir()
+	// 60000x60000 RGB would need 14 GB once decoded.
+	huge := filepath.Join(dir, "huge.png")
+	write(t, huge, imagefiletest.PNGHeader(60000, 60000))
+	_, err := Decode(huge)
+	require.ErrorIs(t, err, ErrTooLarge)
+	require.EqualError(t, err, huge+": image 60000x60000 is 3433.2M pixels: too many pixels (the limit is 64.0M, --max-pixels)")
+
+	// The same check, and its message, at a lower limit on a real image.
+	small := filepath.Join(dir, "small.jpg")
+	imagefiletest.Write(t, small, image.NewGray(image.Rect(0, 0, 20, 10)))
+	setMaxPixels(t, 199)
+	_, err = Decode(small)
+	require.EqualError(t, err, small+": image 20x10 is 200 pixels: too many pixels (the limit is 199, --max-pixels)")
+	setMaxPixels(t, 200)
+	img, err := Decode(small)
+	require.NoError(t, err)
+	require.Equal(t, image.Rect(0, 0, 20, 10), img.Bounds())
+}

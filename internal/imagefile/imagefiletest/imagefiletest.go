@@ -3,7 +3,9 @@
 package imagefiletest
 
 import (
+	"encoding/binary"
 	"fmt"
+	"hash/crc32"
 	"image"
 	"image/gif"
 	"image/jpeg"
@@ -44,4 +46,23 @@ func Write(t testing.TB, path string, img image.Image) {
 	require.NoError(t, err)
 	require.NoError(t, Encode(f, filepath.Ext(path), img))
 	require.NoError(t, f.Close())
+}
+
+// PNGHeader is a PNG file that claims to be width x height 8-bit RGB but
+// holds no pixel data: its header reads as that size, and decoding it
+// fails. Tests use it to check that sizes are refused before decoding.
+func PNGHeader(width, height uint32) []byte {
+	b := []byte("\x89PNG\r\n\x1a\n")
+	chunk := func(typ string, data []byte) {
+		b = binary.BigEndian.AppendUint32(b, uint32(len(data)))
+		start := len(b)
+		b = append(b, typ...)
+		b = append(b, data...)
+		b = binary.BigEndian.AppendUint32(b, crc32.ChecksumIEEE(b[start:]))
+	}
+	ihdr := binary.BigEndian.AppendUint32(nil, width)
+	ihdr = binary.BigEndian.AppendUint32(ihdr, height)
+	chunk("IHDR", append(ihdr, 8, 2, 0, 0, 0)) // depth 8, RGB, no interlace
+	chunk("IEND", nil)
+	return b
 }

@@ -1,6 +1,7 @@
 package imagefiletest
 
 import (
+	"bytes"
 	"image"
 	"image/color"
 	"io"
@@ -30,4 +31,14 @@ func TestWriteEncodesByExtension(t *testing.T) {
 
 func TestEncodeUnknownExtension(t *testing.T) {
 	require.EqualError(t, Encode(io.Discard, ".tiff", image.NewGray(image.Rect(0, 0, 1, 1))), `no image encoder for ".tiff"`)
+}
+
+func TestPNGHeaderClaimsItsSizeAndHasNoPixels(t *testing.T) {
+	data := PNGHeader(70000, 3)
+	cfg, kind, err := image.DecodeConfig(bytes.NewReader(data))
+	require.NoError(t, err)
+	require.Equal(t, "png", kind)
+	require.Equal(t, [2]int{70000, 3}, [2]int{cfg.Width, cfg.Height})
+	_, _, err = image.Decode(bytes.NewReader(PNGHeader(4, 4)))
+	require.Error(t, err, "no pixel data")
 }

@@ -38,6 +38,7 @@ type runOptions struct {
 	hold         time.Duration
 	summaryEvery time.Duration
 	asJSON       bool
+	mqtt         mqttFlags
 }
 
 // runMemoryLimit is the Go heap's soft limit during edgecnn run, so the
@@ -94,6 +95,7 @@ SIGINT and SIGTERM stop the run cleanly.`,
 	f.DurationVar(&o.hold, "hold", 500*time.Millisecond, "keep a --gpio pin high this long after its class was last seen")
 	f.DurationVar(&o.summaryEvery, "summary-every", 5*time.Second, "print a summary to stderr this often (0: only at the end)")
 	f.BoolVar(&o.asJSON, "json", false, "print one JSON object per frame")
+	o.mqtt.add(f)
 	c.MarkFlagRequired("model")
 	c.MarkFlagRequired("camera")
 	rootCmd.AddCommand(c)
@@ -126,6 +128,15 @@ func runCamera(ctx context.Context, o runOptions, out, errw io.Writer) (err erro
 	if ch := rt.Model().Input.Channels; ch != 3 {
 		return fmt.Errorf("%s: the model takes %d-channel input, camera frames are RGB (3 channels)", o.model, ch)
 	}
+	var classifier runloop.Classifier = runtimeClassifier{rt}
+	pub, err := o.mqtt.open(rt.Model().Name, rt.Labels(), errw)
+	if err != nil {
+		return err
+	}
+	if pub != nil {
+		defer pub.Close()
+		classifier = publishingClassifier{classifier, pub}
+	}
 	var pins *pinout.Driver
 	if len(bindings) > 0 {
 		if pins, err = openPins(bindings, rt.Labels(), float32(o.threshold), o.hold); err != nil {
@@ -150,7 +161,7 @@ func runCamera(ctx context.Context, o runOptions, out, errw io.Writer) (err erro
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	loop, err := runloop.New(runloop.Config{
-		Source: stream, Classifier: runtimeClassifier{rt}, Pins: pins, Out: out, JSON: o.asJSON, Log: errw,
+		Source: stream, Classifier: classifier, Pins: pins, Out: out, JSON: o.asJSON, Log: errw,
 		MaxFrames: o.frames, FPS: o.fps, SummaryEvery: o.summaryEvery,
 	})
 	if err != nil {

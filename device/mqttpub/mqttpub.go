@@ -366,12 +366,13 @@ func (p *Publisher) Stats() Stats {
 // DeviceID is the id in the topics.
 func (p *Publisher) DeviceID() string { return p.cfg.DeviceID }
 
-// Close sends what is queued (for up to 2 s, if connected), marks the
-// device offline, disconnects and stops the background work.
+// Close gives what is queued up to 2 s to be sent (also to a connection
+// still being made), marks the device offline, disconnects and stops the
+// background work.
 func (p *Publisher) Close() error {
 	p.closeOnce.Do(func() {
 		deadline := time.Now().Add(closeTimeout)
-		for p.client.IsConnectionOpen() && p.q.len() > 0 && time.Now().Before(deadline) {
+		for p.q.len() > 0 && time.Now().Before(deadline) {
 			time.Sleep(20 * time.Millisecond)
 		}
 		close(p.stop)

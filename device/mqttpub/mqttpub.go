@@ -216,6 +216,7 @@ func New(cfg Config) (*Publisher, error) {
 		AddBroker(strings.Replace(cfg.Broker, "mqtt://", "tcp://", 1)).
 		SetClientID("edgecnn-"+cfg.DeviceID).
 		SetCleanSession(true).
+		SetStore(noStore{}).
 		SetOrderMatters(false).
 		SetKeepAlive(15*time.Second).
 		SetConnectTimeout(10*time.Second).

@@ -208,3 +208,30 @@ func TestMenderEndToEnd(t *testing.T) {
 	require.Error(t, err)
 	require.Contains(t, out, "no release was current before")
 }
+
+func TestBuildFormatFlags(t *testing.T) {
+	dir := t.TempDir()
+	ec, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	require.NoError(t, err)
+	der, err := x509.MarshalECPrivateKey(ec)
+	require.NoError(t, err)
+	menderKey := filepath.Join(dir, "mender.key")
+	require.NoError(t, os.WriteFile(menderKey, pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: der}), 0o600))
+	base := []string{"--model", filepath.Join(dir, "m.ecnn"), "--key", filepath.Join(dir, "fleet.key"), "--version", "1.0.0", "-o", filepath.Join(dir, "out")}
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--format", "zip"}, `--format "zip": want ecfw or mender`},
+		{[]string{"--mender-key", menderKey}, "need --format mender"},
+		{[]string{"--device-type", "raspberrypi4"}, "need --format mender"},
+		{[]string{"--format", "mender", "--device-type", "raspberrypi4"}, "needs --mender-key"},
+		{[]string{"--format", "mender", "--mender-key", menderKey}, "needs --device-type"},
+		{[]string{"--format", "mender", "--mender-key", filepath.Join(dir, "fleet.key"), "--device-type", "raspberrypi4"}, "fleet.key: no such file"},
+	} {
+		_, _, err := runCmd(t, buildCmd(), append(append([]string{}, base...), c.args...)...)
+		require.ErrorContains(t, err, c.want, c.args)
+	}
+	_, err = os.Stat(filepath.Join(dir, "out"))
+	require.True(t, os.IsNotExist(err))
+}

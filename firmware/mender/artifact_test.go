@@ -19,6 +19,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -114,11 +115,15 @@ func ecKey(t testing.TB) *ecdsa.PrivateKey {
 	return k
 }
 
-func rsaKey(t testing.TB) *rsa.PrivateKey {
+// rsaKey is one 2048-bit key for all tests (generating one is slow,
+// under QEMU especially).
+var rsaKey = sync.OnceValue(func() *rsa.PrivateKey {
 	k, err := rsa.GenerateKey(rand.Reader, 2048)
-	require.NoError(t, err)
+	if err != nil {
+		panic(err)
+	}
 	return k
-}
+})
 
 // fakeBundle writes a payload file and a manifest describing it (Write
 // does not open the bundle's format, so any bytes do).
@@ -159,7 +164,7 @@ func TestArtifactContents(t *testing.T) {
 	bundle, m := fakeBundle(t, dir)
 	payload, err := os.ReadFile(bundle)
 	require.NoError(t, err)
-	for _, key := range []crypto.Signer{ecKey(t), rsaKey(t)} {
+	for _, key := range []crypto.Signer{ecKey(t), rsaKey()} {
 		out := filepath.Join(dir, "car.mender")
 		a, err := Write(Options{Bundle: bundle, Manifest: m, DeviceTypes: []string{"raspberrypi4", "raspberrypi5"}, Key: key, Output: out})
 		require.NoError(t, err)
@@ -227,7 +232,7 @@ func TestWriteRefusesBadOptions(t *testing.T) {
 
 func TestReadSigningKey(t *testing.T) {
 	dir := t.TempDir()
-	ec, rs := ecKey(t), rsaKey(t)
+	ec, rs := ecKey(t), rsaKey()
 	for _, c := range []struct {
 		key     crypto.Signer
 		pemType string
@@ -284,7 +289,7 @@ func TestMenderArtifactValidatesAndReads(t *testing.T) {
 		name    string
 		key     crypto.Signer
 		pemType string
-	}{{"ecdsa", ecKey(t), "EC PRIVATE KEY"}, {"rsa", rsaKey(t), "RSA PRIVATE KEY"}} {
+	}{{"ecdsa", ecKey(t), "EC PRIVATE KEY"}, {"rsa", rsaKey(), "RSA PRIVATE KEY"}} {
 		privPath, pub := keyPair(t, dir, c.name, c.key, c.pemType)
 		key, err := ReadSigningKey(privPath)
 		require.NoError(t, err)

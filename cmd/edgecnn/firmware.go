@@ -8,6 +8,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/edgecnn/edgecnn/firmware"
+	"github.com/edgecnn/edgecnn/firmware/mender"
 )
 
 func init() {
@@ -26,7 +27,7 @@ ROOT/current link atomically, keeping ROOT/previous for rollback.`,
   edgecnn firmware status --root /opt/edgecnn
   sudo edgecnn firmware rollback --root /opt/edgecnn`,
 	}
-	fw.AddCommand(keygenCmd(), buildCmd(), verifyCmd(), installCmd(), rollbackCmd(), statusCmd())
+	fw.AddCommand(keygenCmd(), buildCmd(), verifyCmd(), installCmd(), rollbackCmd(), statusCmd(), menderModuleCmd())
 	rootCmd.AddCommand(fw)
 }
 
@@ -57,6 +58,7 @@ func buildCmd() *cobra.Command {
 	var opt firmware.BuildOptions
 	var target, key, config string
 	var asJSON bool
+	var mf menderFlags
 	c := &cobra.Command{
 		Use:   "build --model M --target T --key KEY --version V -o BUNDLE",
 		Short: "Cross-compile edgecnn and pack it with a model into a signed bundle",
@@ -64,12 +66,15 @@ func buildCmd() *cobra.Command {
 (run it from the edgecnn source tree, or pass --source or a prebuilt --binary),
 validates the model and the run configuration (JSON or YAML: camera, threads,
 threshold, gpio rules), renders the systemd unit, and writes the signed bundle
-atomically.`,
+atomically. With --format mender it writes a signed Mender artefact instead,
+whose payload is the bundle, for the update module of 'firmware mender-module'.`,
 		Example: `  edgecnn firmware build --model model.q8.ecnn --target linux/arm64 --key fleet.key --version 1.0.0 -o car.ecfw
   edgecnn firmware build --model model.q8.ecnn --target linux/arm/v7 --key fleet.key --version 1.0.1 \
       --config device.yaml --device-root /opt/edgecnn -o car-armv7.ecfw
   edgecnn firmware build --model model.q8.ecnn --target linux/arm64 --binary bin/edgecnn-linux-arm64 \
       --key fleet.key --version 1.0.2 -o car.ecfw
+  edgecnn firmware build --model model.q8.ecnn --target linux/arm64 --key fleet.key --version 1.0.3 \
+      --format mender --mender-key mender.key --device-type raspberrypi4 -o car-1.0.3.mender
 
   # device.yaml
   camera: "cmd:rpicam-vid -t 0 --codec mjpeg -o -"
@@ -79,7 +84,10 @@ atomically.`,
     - {pin: GPIO17, label: Truck}`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			var err error
+			mo, err := mf.check()
+			if err != nil {
+				return err
+			}
 			if opt.Target, err = firmware.ParseTarget(target); err != nil {
 				return err
 			}
@@ -94,6 +102,21 @@ atomically.`,
 				opt.Config = &c
 			}
 			opt.Log = cmd.ErrOrStderr()
+			if mo != nil {
+				m, a, err := buildMender(cmd.Context(), opt, mo)
+				if err != nil {
+					return err
+				}
+				if asJSON {
+					return printJSON(cmd.OutOrStdout(), struct {
+						Artifact *mender.Artifact   `json:"artifact"`
+						Manifest *firmware.Manifest `json:"manifest"`
+					}{a, m})
+				}
+				printArtifact(cmd.OutOrStdout(), a)
+				printManifest(cmd.OutOrStdout(), m)
+				return nil
+			}
 			m, err := firmware.Build(cmd.Context(), opt)
 			if err != nil {
 				return err
@@ -115,8 +138,9 @@ atomically.`,
 	f.StringVar(&opt.Binary, "binary", "", "prebuilt static edgecnn for the target instead of compiling one")
 	f.StringVar(&opt.Source, "source", "", "edgecnn module source folder (default: found from the current folder)")
 	f.StringVar(&opt.DeviceRoot, "device-root", firmware.DefaultDeviceRoot, "install root on the device, used by the systemd unit")
-	f.StringVarP(&opt.Output, "output", "o", "", "bundle file to write (.ecfw)")
+	f.StringVarP(&opt.Output, "output", "o", "", "bundle file to write (.ecfw; .mender with --format mender)")
 	f.BoolVar(&asJSON, "json", false, "print the manifest as JSON")
+	mf.add(f)
 	for _, name := range []string{"model", "key", "version", "output"} {
 		c.MarkFlagRequired(name)
 	}

@@ -40,6 +40,7 @@ type runOptions struct {
 	asJSON       bool
 	stallTimeout time.Duration
 	noDrop       bool
+	mqtt         mqttFlags
 }
 
 // runMemoryLimit is the Go heap's soft limit during edgecnn run, so the
@@ -106,6 +107,7 @@ stop the run cleanly.`,
 	f.BoolVar(&o.asJSON, "json", false, "print one JSON object per frame")
 	f.DurationVar(&o.stallTimeout, "stall-timeout", 5*time.Second, "reopen a live camera that delivers no frame for this long (0: wait forever)")
 	f.BoolVar(&o.noDrop, "no-drop", false, "classify every frame, never dropping one (recorded video, MJPEG files); a cmd: source that exits with status 0 ends the run")
+	o.mqtt.add(f)
 	c.MarkFlagRequired("model")
 	c.MarkFlagRequired("camera")
 	addMaxPixelsFlag(c)
@@ -139,6 +141,15 @@ func runCamera(ctx context.Context, o runOptions, out, errw io.Writer) (err erro
 	if ch := rt.Model().Input.Channels; ch != 3 {
 		return fmt.Errorf("%s: the model takes %d-channel input, camera frames are RGB (3 channels)", o.model, ch)
 	}
+	var classifier runloop.Classifier = runtimeClassifier{rt}
+	pub, err := o.mqtt.open(rt.Model().Name, rt.Labels(), errw)
+	if err != nil {
+		return err
+	}
+	if pub != nil {
+		defer pub.Close()
+		classifier = publishingClassifier{classifier, pub}
+	}
 	var pins *pinout.Driver
 	if len(bindings) > 0 {
 		if pins, err = openPins(bindings, rt.Labels(), float32(o.threshold), o.hold); err != nil {
@@ -163,7 +174,7 @@ func runCamera(ctx context.Context, o runOptions, out, errw io.Writer) (err erro
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	loop, err := runloop.New(runloop.Config{
-		Source: stream, Classifier: runtimeClassifier{rt}, Pins: pins, Out: out, JSON: o.asJSON, Log: errw,
+		Source: stream, Classifier: classifier, Pins: pins, Out: out, JSON: o.asJSON, Log: errw,
 		MaxFrames: o.frames, FPS: o.fps, SummaryEvery: o.summaryEvery,
 	})
 	if err != nil {

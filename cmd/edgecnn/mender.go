@@ -1,0 +1,125 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+
+	"github.com/edgecnn/edgecnn/firmware"
+	"github.com/edgecnn/edgecnn/firmware/mender"
+)
+
+// Output formats of firmware build.
+const (
+	formatBundle = "ecfw"
+	formatMender = "mender"
+)
+
+// menderFlags are firmware build's flags for --format mender.
+type menderFlags struct {
+	format, key, name string
+	deviceTypes       []string
+}
+
+func (m *menderFlags) add(f *pflag.FlagSet) {
+	f.StringVar(&m.format, "format", formatBundle, "output: ecfw (a signed bundle) or mender (a Mender artefact holding the bundle)")
+	f.StringVar(&m.key, "mender-key", "", "--format mender: ECDSA P-256 or RSA private key (PEM) that signs the artefact")
+	f.StringArrayVar(&m.deviceTypes, "device-type", nil, "--format mender: Mender device type the artefact installs on (repeatable), e.g. raspberrypi4")
+	f.StringVar(&m.name, "artifact-name", "", "--format mender: artefact name (default edgecnn-VERSION)")
+}
+
+// check validates the flags before anything is built, and loads the key.
+func (m *menderFlags) check() (*mender.Options, error) {
+	switch m.format {
+	case formatBundle:
+		if m.key != "" || len(m.deviceTypes) > 0 || m.name != "" {
+			return nil, fmt.Errorf("--mender-key, --device-type and --artifact-name need --format mender")
+		}
+		return nil, nil
+	case formatMender:
+	default:
+		return nil, fmt.Errorf("--format %q: want %s or %s", m.format, formatBundle, formatMender)
+	}
+	if m.key == "" {
+		return nil, fmt.Errorf("--format mender needs --mender-key (an ECDSA P-256 or RSA key: openssl ecparam -genkey -name prime256v1 -noout -out mender.key)")
+	}
+	if len(m.deviceTypes) == 0 {
+		return nil, fmt.Errorf("--format mender needs --device-type (the devices' Mender device type, e.g. raspberrypi4)")
+	}
+	key, err := mender.ReadSigningKey(m.key)
+	if err != nil {
+		return nil, err
+	}
+	return &mender.Options{Name: m.name, DeviceTypes: m.deviceTypes, Key: key}, nil
+}
+
+// buildMender builds the bundle into a temporary file and wraps it into
+// the artefact opt.Output names.
+func buildMender(ctx context.Context, opt firmware.BuildOptions, mo *mender.Options) (*firmware.Manifest, *mender.Artifact, error) {
+	tmp, err := os.MkdirTemp("", "edgecnn-mender-*")
+	if err != nil {
+		return nil, nil, err
+	}
+	defer os.RemoveAll(tmp)
+	mo.Output = opt.Output
+	opt.Output = filepath.Join(tmp, "bundle.ecfw")
+	m, err := firmware.Build(ctx, opt)
+	if err != nil {
+		return nil, nil, err
+	}
+	mo.Bundle, mo.Manifest = opt.Output, m
+	a, err := mender.Write(*mo)
+	return m, a, err
+}
+
+// printArtifact writes an artefact's facts for people.
+func printArtifact(w io.Writer, a *mender.Artifact) {
+	fmt.Fprintf(w, "wrote %s: Mender artefact %s for device types %s, update module %q\n",
+		a.Output, a.Name, strings.Join(a.DeviceTypes, ", "), a.Module)
+	fmt.Fprintf(w, "payload   %s, %d bytes, sha256 %s\n", a.Payload, a.PayloadSize, a.PayloadSHA256)
+}
+
+func menderModuleCmd() *cobra.Command {
+	var out string
+	var force bool
+	c := &cobra.Command{
+		Use:   "mender-module [-o FILE]",
+		Short: "Install the Mender update module that installs edgecnn artefacts",
+		Long: `mender-module writes edgecnn's update module for the Mender client, by default
+to ` + mender.ModuleDir + `/` + mender.ModuleName + ` (run it as root on each device, or
+put the file into the image). The module hands an artefact's bundle to
+"edgecnn firmware install" and undoes a failed deployment with
+"edgecnn firmware rollback". It reads EDGECNN_ROOT (default /opt/edgecnn) and
+EDGECNN_PUB (default /etc/edgecnn/fleet.key.pub, the bundle public key) from
+/etc/default/edgecnn-mender. "-o -" prints the script.`,
+		Example: `  sudo edgecnn firmware mender-module
+  edgecnn firmware mender-module -o rootfs/usr/share/mender/modules/v3/edgecnn
+  edgecnn firmware mender-module -o - | less`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if out == "-" {
+				_, err := cmd.OutOrStdout().Write(mender.ModuleScript)
+				return err
+			}
+			installed, err := mender.InstallModule(out, force)
+			if err != nil {
+				return err
+			}
+			if installed {
+				fmt.Fprintf(cmd.OutOrStdout(), "wrote the update module %s\n", out)
+			} else {
+				fmt.Fprintf(cmd.OutOrStdout(), "%s is already this update module\n", out)
+			}
+			return nil
+		},
+	}
+	c.Flags().StringVarP(&out, "output", "o", filepath.Join(mender.ModuleDir, mender.ModuleName), "file to write (- for stdout)")
+	c.Flags().BoolVar(&force, "force", false, "replace a different file")
+	return c
+}

@@ -8,6 +8,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/edgecnn/edgecnn/firmware"
+	"github.com/edgecnn/edgecnn/internal/samefile"
 )
 
 func init() {
@@ -79,6 +80,11 @@ atomically.`,
     - {pin: GPIO17, label: Truck}`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := samefile.CheckOutput("-o", opt.Output, samefile.Input{Flag: "--model", Path: opt.Model},
+				samefile.Input{Flag: "--key", Path: key}, samefile.Input{Flag: "--config", Path: config},
+				samefile.Input{Flag: "--binary", Path: opt.Binary}); err != nil {
+				return err
+			}
 			var err error
 			if opt.Target, err = firmware.ParseTarget(target); err != nil {
 				return err

@@ -12,6 +12,7 @@ import (
 
 	"github.com/edgecnn/edgecnn/calib"
 	"github.com/edgecnn/edgecnn/dataset"
+	"github.com/edgecnn/edgecnn/internal/samefile"
 	"github.com/edgecnn/edgecnn/model"
 	"github.com/edgecnn/edgecnn/parity"
 	"github.com/edgecnn/edgecnn/quantize"
@@ -95,6 +96,10 @@ images, the weight sizes, and the model sizes.
 }
 
 func (j *quantizeJob) run(stdout, stderr io.Writer) error {
+	if err := samefile.CheckOutput("-o", j.out, samefile.Input{Flag: "--model", Path: j.modelPath},
+		samefile.Input{Flag: "--calib", Path: j.tablePath}); err != nil {
+		return err
+	}
 	m, err := model.Load(j.modelPath)
 	if err != nil {
 		return err

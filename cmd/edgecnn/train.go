@@ -14,6 +14,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/edgecnn/edgecnn/dataset"
+	"github.com/edgecnn/edgecnn/internal/samefile"
 	"github.com/edgecnn/edgecnn/model"
 	"github.com/edgecnn/edgecnn/preprocess"
 	"github.com/edgecnn/edgecnn/train"
@@ -198,8 +199,28 @@ epsilon 0.01, batch 64.`,
 	return c
 }
 
+// checkOutput refuses an -o that would overwrite the --spec file or put the
+// model and its learning-curve PNG among the images of --data or --valid.
+func (f *trainFlags) checkOutput() error {
+	if err := samefile.CheckOutput("-o", f.out, samefile.Input{Flag: "--spec", Path: f.net.spec}); err != nil {
+		return err
+	}
+	for _, d := range []samefile.Input{{Flag: "--data", Path: f.data}, {Flag: "--valid", Path: f.valid}} {
+		if d.Path == "" {
+			continue
+		}
+		if inside, err := samefile.Inside(f.out, d.Path); err == nil && inside {
+			return fmt.Errorf("-o %s is inside %s %s: its learning-curve PNG would become a training image; write the model elsewhere", f.out, d.Flag, d.Path)
+		}
+	}
+	return nil
+}
+
 func runTrain(cmd *cobra.Command, f *trainFlags) error {
 	start := time.Now()
+	if err := f.checkOutput(); err != nil {
+		return err
+	}
 	aug, err := parseAugment(f.augment)
 	if err != nil {
 		return err

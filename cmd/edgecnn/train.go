@@ -159,8 +159,9 @@ per epoch with loss and accuracy, validation after every epoch, optional early
 stopping. Two classes get one sigmoid unit and binary cross-entropy, more get
 a softmax and sparse categorical cross-entropy.
 
-It writes the model with the best epoch's weights (by --monitor), and beside it
-history.csv, history.json and learning-curves.png. A checkpoint (MODEL.ckpt)
+It writes the model with the best epoch's weights (by --monitor), and beside it,
+named after it, the history and learning curves: for -o m.ecnn, m.history.csv,
+m.history.json and m.curves.png. A checkpoint (m.ecnn.ckpt)
 is rewritten after every epoch; Ctrl-C saves it and stops, and --resume
 continues from it with the same history as an uninterrupted run (same
 --threads). The same --seed and --threads reproduce a run exactly.
@@ -252,7 +253,7 @@ func runTrain(cmd *cobra.Command, f *trainFlags) error {
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
-	ckpt := f.out + ".ckpt"
+	ckpt := outputsFor(f.out).checkpoint
 	logger := &train.KerasLogger{W: errw, Live: stderrIsTerminal(), Metric: metric}
 	res, err := net.Fit(ctx, trainSet.Batches(f.batch, true, f.seed, aug, 1.0/255, 0), valid, train.FitOptions{
 		Epochs: f.epochs, BatchSize: f.batch,
@@ -285,16 +286,15 @@ func runTrain(cmd *cobra.Command, f *trainFlags) error {
 	if err := model.Save(f.out, m); err != nil {
 		return err
 	}
-	dir := filepath.Dir(f.out)
-	histCSV, histJSON, curves := filepath.Join(dir, "history.csv"), filepath.Join(dir, "history.json"), filepath.Join(dir, "learning-curves.png")
-	if err := res.History.Save(histCSV, histJSON); err != nil {
+	o := outputsFor(f.out)
+	if err := res.History.Save(o.historyCSV, o.historyJSON); err != nil {
 		return err
 	}
-	if err := plot.LearningCurves(curves, &res.History); err != nil {
+	if err := plot.LearningCurves(o.curves, &res.History); err != nil {
 		return err
 	}
 	rep := trainReport{Model: f.out, Epochs: len(res.History.Epochs), BestEpoch: res.BestEpoch, Stopped: res.Stopped,
-		Metrics: metrics, History: histJSON, Curves: curves, Seconds: time.Since(start).Seconds()}
+		Metrics: metrics, History: o.historyJSON, Curves: o.curves, Seconds: time.Since(start).Seconds()}
 	if f.asJSON {
 		return printJSON(cmd.OutOrStdout(), rep)
 	}
@@ -305,8 +305,24 @@ func runTrain(cmd *cobra.Command, f *trainFlags) error {
 	for _, k := range res.History.Keys() {
 		fmt.Fprintf(cmd.OutOrStdout(), ", %s %.4f", k, metrics[k])
 	}
-	fmt.Fprintf(cmd.OutOrStdout(), "\nWrote %s, %s, %s\n", histCSV, histJSON, curves)
+	fmt.Fprintf(cmd.OutOrStdout(), "\nWrote %s, %s, %s\n", o.historyCSV, o.historyJSON, o.curves)
 	return nil
+}
+
+// trainOutputs are the files train writes for one model.
+type trainOutputs struct {
+	model, checkpoint       string
+	historyCSV, historyJSON string
+	curves                  string
+}
+
+// outputsFor names the files of model m after it, so two models in one
+// folder keep their own: m.ecnn.ckpt, m.history.csv, m.history.json and
+// m.curves.png for m.ecnn.
+func outputsFor(m string) trainOutputs {
+	stem := strings.TrimSuffix(m, filepath.Ext(m))
+	return trainOutputs{model: m, checkpoint: m + ".ckpt", historyCSV: stem + ".history.csv", historyJSON: stem + ".history.json",
+		curves: stem + ".curves.png"}
 }
 
 func absPath(p string) string {

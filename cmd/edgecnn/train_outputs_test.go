@@ -1,0 +1,49 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/edgecnn/edgecnn/synth"
+)
+
+// trainArgs generates a small car/truck set and returns train's arguments
+// for it (one epoch, 16x16) writing out.
+func trainArgs(t *testing.T, out string) []string {
+	t.Helper()
+	data := filepath.Join(t.TempDir(), "data")
+	require.NoError(t, synth.Generate(data, 16, 4, 16, 1))
+	return []string{"--data", filepath.Join(data, "train"), "--valid", filepath.Join(data, "valid"), "--arch", "seed-exercise",
+		"--image-size", "16", "--batch-size", "16", "--threads", "1", "--epochs", "1", "-o", out}
+}
+
+// TestTrainOutputsNamedAfterModel trains two models into one folder: each
+// keeps its own history and curves, named after it.
+func TestTrainOutputsNamedAfterModel(t *testing.T) {
+	dir := t.TempDir()
+	args := trainArgs(t, filepath.Join(dir, "a.ecnn"))
+	_, stderr, err := runCmd(t, newTrainCmd(), args...)
+	require.NoError(t, err, stderr)
+	args[len(args)-1] = filepath.Join(dir, "b.ecnn")
+	_, stderr, err = runCmd(t, newTrainCmd(), append(args, "--epochs", "2")...)
+	require.NoError(t, err, stderr)
+
+	entries, err := os.ReadDir(dir)
+	require.NoError(t, err)
+	var names []string
+	for _, e := range entries {
+		names = append(names, e.Name())
+	}
+	require.ElementsMatch(t, []string{"a.ecnn", "a.ecnn.ckpt", "a.history.csv", "a.history.json", "a.curves.png",
+		"b.ecnn", "b.ecnn.ckpt", "b.history.csv", "b.history.json", "b.curves.png"}, names)
+	a, err := os.ReadFile(filepath.Join(dir, "a.history.csv"))
+	require.NoError(t, err)
+	b, err := os.ReadFile(filepath.Join(dir, "b.history.csv"))
+	require.NoError(t, err)
+	require.Len(t, strings.Split(strings.TrimSpace(string(a)), "\n"), 2, "a: header and 1 epoch")
+	require.Len(t, strings.Split(strings.TrimSpace(string(b)), "\n"), 3, "b: header and 2 epochs")
+}

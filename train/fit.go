@@ -39,10 +39,17 @@ type FitOptions struct {
 	// when the context is cancelled; Resume continues from it.
 	Checkpoint string
 	Resume     bool
+	// Settings describe the run (seed, data, architecture, ...); they are
+	// stored in the checkpoint and Resume refuses one made with others.
+	Settings []Setting
 	// Progress, when set, is called at the start of every epoch, after
 	// every batch and at the end of every epoch.
 	Progress func(Progress)
 }
+
+// Setting is one of a run's settings, as the user named it: Name "--seed",
+// Value "1".
+type Setting struct{ Name, Value string }
 
 // Progress reports where training is. Log holds the running figures of the
 // epoch so far (validation too once the epoch has ended).
@@ -101,7 +108,7 @@ func (n *Sequential) Fit(ctx context.Context, train, valid Batcher, opts FitOpti
 	}
 	s := &fitState{net: n, opt: opt, loss: lossName, opts: opts}
 	s.ck = checkpoint{Format: checkpointFormat, Architecture: n.fingerprint(), Threads: n.Threads(), BatchSize: opts.BatchSize,
-		BestValue: math.Inf(1), History: History{Metric: metric}}
+		BestValue: math.Inf(1), History: History{Metric: metric}, Settings: opts.Settings}
 	if opts.Resume {
 		if err := s.resume(); err != nil {
 			return nil, err
@@ -236,7 +243,7 @@ func (s *fitState) save() error {
 
 // resume loads the checkpoint into the network, optimiser and state.
 func (s *fitState) resume() error {
-	ck, err := readCheckpoint(s.opts.Checkpoint, s.net)
+	ck, err := readCheckpoint(s.opts.Checkpoint, s.net, s.opts.Settings)
 	if err != nil {
 		return err
 	}

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"io/fs"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -251,15 +253,23 @@ func runTrain(cmd *cobra.Command, f *trainFlags) error {
 	}
 	fmt.Fprintf(errw, " (%d threads, sgemm %s)\n", net.Threads(), train.Kernel())
 
+	if err := prepareOutput(f.out); err != nil {
+		return err
+	}
+	ckpt := outputsFor(f.out).checkpoint
+	if !f.resume {
+		if err := keepCheckpoint(ckpt, errw); err != nil {
+			return err
+		}
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
-	ckpt := outputsFor(f.out).checkpoint
 	logger := &train.KerasLogger{W: errw, Live: stderrIsTerminal(), Metric: metric}
 	res, err := net.Fit(ctx, trainSet.Batches(f.batch, true, f.seed, aug, 1.0/255, 0), valid, train.FitOptions{
 		Epochs: f.epochs, BatchSize: f.batch,
 		Optimizer: train.Optimizer{Name: f.optimizer, LearningRate: f.lr, Epsilon: f.epsilon, Momentum: f.momentum},
 		Monitor:   f.monitor, Patience: f.patience, MinDelta: f.minDelta,
-		Checkpoint: ckpt, Resume: f.resume, Progress: logger.Progress,
+		Checkpoint: ckpt, Resume: f.resume, Settings: f.settings(), Progress: logger.Progress,
 	})
 	if errors.Is(err, train.ErrInterrupted) {
 		return &exitError{code: 130, err: fmt.Errorf("%w; checkpoint saved to %s, continue with the same command and --resume", err, ckpt)}
@@ -307,6 +317,54 @@ func runTrain(cmd *cobra.Command, f *trainFlags) error {
 	}
 	fmt.Fprintf(cmd.OutOrStdout(), "\nWrote %s, %s, %s\n", o.historyCSV, o.historyJSON, o.curves)
 	return nil
+}
+
+// settings are what a resumed run must repeat: the images, the network and
+// the seed.
+func (f *trainFlags) settings() []train.Setting {
+	net := train.Setting{Name: "--arch", Value: f.net.arch}
+	if f.net.spec != "" {
+		net = train.Setting{Name: "--spec", Value: absPath(f.net.spec)}
+	}
+	return []train.Setting{{Name: "--data", Value: absPath(f.data)}, net,
+		{Name: "--image-size", Value: strconv.Itoa(f.net.imageSize)}, {Name: "--seed", Value: strconv.FormatInt(f.seed, 10)}}
+}
+
+// prepareOutput creates the model's folder and checks that a file can be
+// written in it, so a run does not train for hours and then fail to save.
+func prepareOutput(out string) error {
+	if st, err := os.Stat(out); err == nil && st.IsDir() {
+		return fmt.Errorf("-o %s is a folder; name the model file", out)
+	}
+	dir := filepath.Dir(out)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("-o %s: cannot create its folder: %w", out, err)
+	}
+	probe, err := os.CreateTemp(dir, "."+filepath.Base(out)+".probe-*")
+	if err != nil {
+		return fmt.Errorf("-o %s: cannot write there: %w", out, err)
+	}
+	probe.Close()
+	return os.Remove(probe.Name())
+}
+
+// keepCheckpoint moves an earlier run's checkpoint aside (to the first free
+// CKPT.N) before a new run starts over, and says so.
+func keepCheckpoint(ckpt string, w io.Writer) error {
+	if _, err := os.Lstat(ckpt); errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	for n := 1; ; n++ {
+		aside := fmt.Sprintf("%s.%d", ckpt, n)
+		if _, err := os.Lstat(aside); !errors.Is(err, fs.ErrNotExist) {
+			continue
+		}
+		if err := os.Rename(ckpt, aside); err != nil {
+			return fmt.Errorf("keeping the earlier checkpoint: %w", err)
+		}
+		fmt.Fprintf(w, "Kept the earlier run's checkpoint %s as %s (this run starts over; --resume continues a checkpoint)\n", ckpt, aside)
+		return nil
+	}
 }
 
 // trainOutputs are the files train writes for one model.

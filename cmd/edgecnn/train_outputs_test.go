@@ -47,3 +47,59 @@ func TestTrainOutputsNamedAfterModel(t *testing.T) {
 	require.Len(t, strings.Split(strings.TrimSpace(string(a)), "\n"), 2, "a: header and 1 epoch")
 	require.Len(t, strings.Split(strings.TrimSpace(string(b)), "\n"), 3, "b: header and 2 epochs")
 }
+
+// TestTrainPreparesOutput checks -o before the first epoch: missing folders
+// are created, and an -o that cannot be written fails before any training.
+func TestTrainPreparesOutput(t *testing.T) {
+	dir := t.TempDir()
+	args := trainArgs(t, filepath.Join(dir, "new", "sub", "m.ecnn"))
+	_, stderr, err := runCmd(t, newTrainCmd(), args...)
+	require.NoError(t, err, stderr)
+	require.FileExists(t, filepath.Join(dir, "new", "sub", "m.ecnn"))
+
+	file := filepath.Join(dir, "file")
+	require.NoError(t, os.WriteFile(file, nil, 0o644))
+	for _, out := range []string{filepath.Join(file, "m.ecnn"), dir} {
+		args[len(args)-1] = out
+		_, stderr, err = runCmd(t, newTrainCmd(), args...)
+		require.ErrorContains(t, err, "-o "+out, stderr)
+		require.NotContains(t, stderr, "Epoch 1/1")
+	}
+}
+
+// TestTrainKeepsCheckpoint checks that a new run without --resume moves the
+// earlier checkpoint aside and says so, and that --resume refuses changed
+// settings.
+func TestTrainKeepsCheckpoint(t *testing.T) {
+	dir := t.TempDir()
+	out := filepath.Join(dir, "m.ecnn")
+	args := trainArgs(t, out)
+	_, stderr, err := runCmd(t, newTrainCmd(), args...)
+	require.NoError(t, err, stderr)
+	first, err := os.ReadFile(out + ".ckpt")
+	require.NoError(t, err)
+
+	_, stderr, err = runCmd(t, newTrainCmd(), append(args, "--seed", "2")...)
+	require.NoError(t, err, stderr)
+	require.Contains(t, stderr, "Kept the earlier run's checkpoint "+out+".ckpt as "+out+".ckpt.1")
+	kept, err := os.ReadFile(out + ".ckpt.1")
+	require.NoError(t, err)
+	require.Equal(t, first, kept)
+	require.FileExists(t, out+".ckpt")
+
+	other := filepath.Join(t.TempDir(), "other")
+	require.NoError(t, synth.Generate(other, 16, 4, 16, 3))
+	for _, c := range []struct{ flag, value string }{
+		{"--seed", "1"}, // the checkpoint is the seed-2 run's
+		{"--data", filepath.Join(other, "train")},
+		{"--arch", "seed-tutorial"},
+		{"--image-size", "18"},
+	} {
+		_, stderr, err = runCmd(t, newTrainCmd(), append(args, "--seed", "2", "--epochs", "2", "--resume", c.flag, c.value)...)
+		require.ErrorContains(t, err, "made with "+c.flag, stderr)
+		require.NotContains(t, stderr, "Epoch 2/2")
+	}
+	_, stderr, err = runCmd(t, newTrainCmd(), append(args, "--seed", "2", "--epochs", "2", "--resume")...)
+	require.NoError(t, err, stderr)
+	require.Contains(t, stderr, "Epoch 2/2")
+}

@@ -274,8 +274,24 @@ func runTrain(cmd *cobra.Command, f *trainFlags) error {
 	if errors.Is(err, train.ErrInterrupted) {
 		return &exitError{code: 130, err: fmt.Errorf("%w; checkpoint saved to %s, continue with the same command and --resume", err, ckpt)}
 	}
+	var diverged error
+	if errors.Is(err, train.ErrNonFinite) {
+		diverged, err = err, nil
+	}
 	if err != nil {
 		return err
+	}
+	o := outputsFor(f.out)
+	if len(res.History.Epochs) > 0 {
+		if err := res.History.Save(o.historyCSV, o.historyJSON); err != nil {
+			return err
+		}
+		if err := plot.LearningCurves(o.curves, &res.History); err != nil {
+			return err
+		}
+	}
+	if diverged != nil && res.BestEpoch == 0 {
+		return fmt.Errorf("training stopped, %w; no epoch finished with a finite loss, so no model was written (try a lower --lr)", diverged)
 	}
 
 	pre := model.Preprocess{Height: f.net.imageSize, Width: f.net.imageSize, Channels: 3, Interpolation: f.interpolation, Scale: 1.0 / 255}
@@ -296,12 +312,9 @@ func runTrain(cmd *cobra.Command, f *trainFlags) error {
 	if err := model.Save(f.out, m); err != nil {
 		return err
 	}
-	o := outputsFor(f.out)
-	if err := res.History.Save(o.historyCSV, o.historyJSON); err != nil {
-		return err
-	}
-	if err := plot.LearningCurves(o.curves, &res.History); err != nil {
-		return err
+	if diverged != nil {
+		return fmt.Errorf("training stopped, %w; wrote %s with the weights of epoch %d (the best finite one) and its history %s (try a lower --lr)",
+			diverged, f.out, res.BestEpoch, o.historyJSON)
 	}
 	rep := trainReport{Model: f.out, Epochs: len(res.History.Epochs), BestEpoch: res.BestEpoch, Stopped: res.Stopped,
 		Metrics: metrics, History: o.historyJSON, Curves: o.curves, Seconds: time.Since(start).Seconds()}

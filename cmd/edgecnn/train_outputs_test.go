@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
@@ -8,6 +9,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/edgecnn/edgecnn/model"
 	"github.com/edgecnn/edgecnn/synth"
 )
 
@@ -102,4 +104,40 @@ func TestTrainKeepsCheckpoint(t *testing.T) {
 	_, stderr, err = runCmd(t, newTrainCmd(), append(args, "--seed", "2", "--epochs", "2", "--resume")...)
 	require.NoError(t, err, stderr)
 	require.Contains(t, stderr, "Epoch 2/2")
+}
+
+// TestTrainStopsOnNaN resumes a finished epoch with an absurd learning
+// rate: the loss turns NaN in epoch 2, the run stops at once with a clear
+// error, and the model of epoch 1 and the history are still written.
+func TestTrainStopsOnNaN(t *testing.T) {
+	dir := t.TempDir()
+	out := filepath.Join(dir, "m.ecnn")
+	args := trainArgs(t, out)
+	_, stderr, err := runCmd(t, newTrainCmd(), args...)
+	require.NoError(t, err, stderr)
+	o := outputsFor(out)
+	for _, f := range []string{out, o.historyCSV, o.historyJSON, o.curves} {
+		require.NoError(t, os.Remove(f))
+	}
+
+	_, stderr, err = runCmd(t, newTrainCmd(), append(args, "--resume", "--epochs", "3", "--lr", "1e12")...)
+	require.ErrorContains(t, err, "loss became NaN", stderr)
+	require.ErrorContains(t, err, "wrote "+out+" with the weights of epoch 1 (the best finite one)")
+	require.NotContains(t, stderr, "Epoch 3/3")
+	m, err := model.Load(out)
+	require.NoError(t, err)
+	require.Equal(t, 1, m.Provenance.Epochs)
+	b, err := os.ReadFile(o.historyJSON)
+	require.NoError(t, err)
+	var h struct{ Epoch []int }
+	require.NoError(t, json.Unmarshal(b, &h))
+	require.Equal(t, []int{1}, h.Epoch)
+	require.FileExists(t, o.curves)
+
+	// Diverging in the first epoch writes no model and says so.
+	require.NoError(t, os.Remove(out))
+	args[len(args)-1] = filepath.Join(dir, "n.ecnn")
+	_, stderr, err = runCmd(t, newTrainCmd(), append(args, "--lr", "1e12")...)
+	require.ErrorContains(t, err, "no model was written", stderr)
+	require.NoFileExists(t, filepath.Join(dir, "n.ecnn"))
 }

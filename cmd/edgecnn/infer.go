@@ -55,7 +55,7 @@ same on every CPU, so two runs can be compared byte for byte.`,
 		SilenceErrors: true,
 		Args:          cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			rt, err := infer.LoadFile(path, infer.Options{Threads: threads})
+			rt, err := infer.LoadFile(path, infer.Options{Threads: inferThreads(threads)})
 			if err != nil {
 				return err
 			}
@@ -71,7 +71,7 @@ same on every CPU, so two runs can be compared byte for byte.`,
 		},
 	}
 	c.Flags().StringVar(&path, "model", "", "model file (.ecnn, int8 or float)")
-	c.Flags().IntVar(&threads, "threads", 1, "inference threads")
+	c.Flags().IntVar(&threads, "threads", 1, "inference threads (0 = all cores)")
 	c.Flags().BoolVar(&format.json, "json", false, "print one JSON object per image (keys file, label, probability, probabilities)")
 	c.Flags().BoolVar(&format.raw, "raw", false, "also print the int8 outputs of the last layer (int8 models; key raw in JSON)")
 	c.MarkFlagRequired("model")

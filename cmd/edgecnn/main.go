@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
@@ -31,7 +32,10 @@ float accuracy, and classifies camera frames on a Raspberry Pi in fixed memory.`
 	SilenceErrors: true,
 	// EDGECNN_KERNEL picks the int8 kernel implementation (see
 	// "edgecnn device info" for the ones this CPU runs).
-	PersistentPreRunE: func(*cobra.Command, []string) error {
+	PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
+		if err := checkFlags(cmd); err != nil {
+			return err
+		}
 		if name := os.Getenv("EDGECNN_KERNEL"); name != "" {
 			if err := kernel.Use(name); err != nil {
 				return fmt.Errorf("EDGECNN_KERNEL: %w", err)
@@ -41,10 +45,40 @@ float accuracy, and classifies camera frames on a Raspberry Pi in fixed memory.`
 	},
 }
 
-func main() {
-	if err := rootCmd.Execute(); err != nil {
-		fmt.Fprintln(os.Stderr, "edgecnn:", err)
-		os.Exit(exitCode(err))
+func main() { os.Exit(execute(rootCmd, os.Stderr)) }
+
+// internalErrorCode is the exit code of a panic (EX_SOFTWARE).
+const internalErrorCode = 70
+
+// execute runs the command tree and returns the exit code. An error is one
+// line on stderr; a panic is a bug, reported in one line as an internal
+// error instead of a goroutine trace.
+func execute(root *cobra.Command, stderr io.Writer) (code int) {
+	defer func() {
+		if r := recover(); r != nil {
+			msg := strings.Join(strings.Fields(fmt.Sprint(r)), " ")
+			fmt.Fprintf(stderr, "edgecnn: internal error (a bug; please report it with the command line): %s\n", msg)
+			code = internalErrorCode
+		}
+	}()
+	refuseUnknownSubcommands(root)
+	if err := root.Execute(); err != nil {
+		fmt.Fprintln(stderr, "edgecnn:", err)
+		return exitCode(err)
+	}
+	return 0
+}
+
+// refuseUnknownSubcommands makes every command below root that only groups
+// others (firmware, device) refuse an unknown subcommand or stray argument
+// instead of printing its help and succeeding; alone, it prints its help.
+func refuseUnknownSubcommands(root *cobra.Command) {
+	for _, c := range root.Commands() {
+		if !c.Runnable() && c.HasSubCommands() {
+			c.Args = cobra.NoArgs
+			c.RunE = func(c *cobra.Command, _ []string) error { return c.Help() }
+		}
+		refuseUnknownSubcommands(c)
 	}
 }
 

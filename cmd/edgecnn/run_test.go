@@ -154,7 +154,6 @@ func TestRunBadInput(t *testing.T) {
 		{"bad gpio spec", func(o *runOptions) { o.gpio = []string{"GPIO17"} }, "want PIN=CLASS"},
 		{"unknown class", func(o *runOptions) { o.gpio = []string{"GPIO17=Bus"} }, `no class "Bus" (classes: Car, Truck)`},
 		{"unknown pin", func(o *runOptions) { o.gpio = []string{"GPIO4242=Truck"} }, `no GPIO pin "GPIO4242"`},
-		{"threads", func(o *runOptions) { o.threads = 0 }, "--threads 0"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

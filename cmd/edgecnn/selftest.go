@@ -57,7 +57,7 @@ release's binary before switching to it.`,
 		},
 	}
 	c.Flags().StringVar(&path, "model", "", "model file (.ecnn)")
-	c.Flags().IntVar(&threads, "threads", 1, "inference threads")
+	c.Flags().IntVar(&threads, "threads", 1, "inference threads (0 = all cores)")
 	c.Flags().BoolVar(&asJSON, "json", false, "print the report as JSON")
 	c.MarkFlagRequired("model")
 	rootCmd.AddCommand(c)
@@ -70,7 +70,7 @@ func selftest(path string, threads int) (*selftestReport, error) {
 	if err != nil {
 		return nil, err
 	}
-	rt, err := infer.Load(m, infer.Options{Threads: threads})
+	rt, err := infer.Load(m, infer.Options{Threads: inferThreads(threads)})
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}

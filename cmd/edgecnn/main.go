@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime/debug"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -24,10 +25,12 @@ var rootCmd = &cobra.Command{
 	Long: `edgecnn trains a convnet from folders of labelled images (the Keras way),
 quantises it to int8 with calibration on real images, checks int8 against
 float accuracy, and classifies camera frames on a Raspberry Pi in fixed memory.`,
-	Example: `  edgecnn demo
-  edgecnn train --data photos/train --valid photos/valid --arch seed-tutorial --image-size 128 -o model.ecnn
-  edgecnn quantize --model model.ecnn --data photos/train --valid photos/valid -o model.q8.ecnn
-  edgecnn run --model model.q8.ecnn --camera 0 --gpio GPIO17=Truck`,
+	Example: `  edgecnn gen-data -o data --train 600 --valid 200 --size 32   # or your photos: DIR/<class>/*.jpg
+  edgecnn train --data data/train --valid data/valid --arch seed-tutorial --image-size 32 -o model.ecnn
+  edgecnn quantize --model model.ecnn --data data/train --valid data/valid -o model.q8.ecnn
+  edgecnn run --model model.q8.ecnn --camera 0 --gpio GPIO17=Truck
+  make demo   # all of it, from the source tree (scripts/demo.sh)`,
+	Version:       version(debug.ReadBuildInfo()),
 	SilenceUsage:  true,
 	SilenceErrors: true,
 	// EDGECNN_KERNEL picks the int8 kernel implementation (see
@@ -67,6 +70,33 @@ func execute(root *cobra.Command, stderr io.Writer) (code int) {
 		return exitCode(err)
 	}
 	return 0
+}
+
+// version is the module version and the VCS revision the binary was built
+// from (with its time, and "+modified" for a tree with uncommitted changes),
+// as the Go toolchain records them.
+func version(bi *debug.BuildInfo, ok bool) string {
+	if !ok {
+		return "unknown (no build information)"
+	}
+	v := bi.Main.Version
+	if v == "" {
+		v = "(devel)"
+	}
+	settings := map[string]string{}
+	for _, s := range bi.Settings {
+		settings[s.Key] = s.Value
+	}
+	if rev := settings["vcs.revision"]; rev != "" {
+		v += ", revision " + rev
+		if settings["vcs.modified"] == "true" {
+			v += "+modified"
+		}
+		if t := settings["vcs.time"]; t != "" {
+			v += " (" + t + ")"
+		}
+	}
+	return v + ", " + bi.GoVersion
 }
 
 // refuseUnknownSubcommands makes every command below root that only groups

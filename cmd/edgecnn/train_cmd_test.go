@@ -73,7 +73,7 @@ func TestTrainEvalPredict(t *testing.T) {
 	require.NoError(t, err, stderr)
 	lines := strings.Split(strings.TrimSpace(stdout), "\n")
 	require.Len(t, lines, 2)
-	var p prediction
+	var p inferLine
 	require.NoError(t, json.Unmarshal([]byte(lines[0]), &p))
 	require.Contains(t, []string{"Car", "Truck"}, p.Label)
 	require.True(t, p.Probability >= 0.5 && p.Probability <= 1)

@@ -9,6 +9,7 @@ import (
 
 	"github.com/edgecnn/edgecnn/firmware"
 	"github.com/edgecnn/edgecnn/internal/samefile"
+	"github.com/edgecnn/edgecnn/model"
 )
 
 func init() {
@@ -103,6 +104,9 @@ atomically.`,
 			m, err := firmware.Build(cmd.Context(), opt)
 			if err != nil {
 				return err
+			}
+			if m.Model.DType == model.Float32 {
+				fmt.Fprintf(cmd.ErrOrStderr(), "warning: %s is a float32 model: it runs on the device, but slower and larger than int8 (edgecnn quantize)\n", opt.Model)
 			}
 			if asJSON {
 				return printJSON(cmd.OutOrStdout(), m)

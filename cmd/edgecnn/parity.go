@@ -74,6 +74,9 @@ loss above --max-drop points or an agreement below --min-agreement.`,
 			if err != nil {
 				return err
 			}
+			if qm.DType == model.Float32 {
+				return fmt.Errorf("--int8 %s is a float32 model; pass the quantised one (edgecnn quantize writes it)", qPath)
+			}
 			ds, err := datasetForModel(dir, fm)
 			if err != nil {
 				return err

@@ -215,7 +215,7 @@ func benchRun(m *model.Model, o *benchFlags, threads int) (*benchReport, error) 
 	s := rt.Summary()
 	rep := &benchReport{
 		Model: m.Name, Arch: o.arch, DType: m.DType, Input: m.InputShape(), Frame: fmt.Sprintf("%dx%d", w, h),
-		Kernel: s.Kernel, Threads: rt.Threads(), Frames: o.frames,
+		Kernel: kernelName(m.DType), Threads: rt.Threads(), Frames: o.frames,
 		AllocsPerFrame: float64(after.Mallocs-before.Mallocs) / float64(o.frames),
 		ArenaBytes:     s.ArenaBytes, ScratchBytes: s.ScratchBytes, PreparedBytes: s.PreparedBytes, MACs: s.MACs,
 	}

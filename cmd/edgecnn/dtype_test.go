@@ -1,6 +1,8 @@
 package main
 
 import (
+	"bytes"
+	"context"
 	"encoding/binary"
 	"os"
 	"path/filepath"
@@ -9,6 +11,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/edgecnn/edgecnn/firmware"
+	"github.com/edgecnn/edgecnn/infer"
+	"github.com/edgecnn/edgecnn/model"
 	"github.com/edgecnn/edgecnn/synth"
 )
 
@@ -54,4 +58,24 @@ func elfHeader(machine uint16) []byte {
 	le.PutUint16(h[54:], 56)
 	le.PutUint16(h[58:], 64)
 	return h
+}
+
+// TestKernelsOfTheModelsDType: bench and run name the float code for a
+// float32 model and the int8 kernel set for an int8 one.
+func TestKernelsOfTheModelsDType(t *testing.T) {
+	for dtype, want := range map[model.DType]string{model.Float32: floatKernels, model.Int8: infer.KernelPath()} {
+		m, err := archModel("seed-exercise", 16, 2, 1, dtype)
+		require.NoError(t, err)
+		rep, err := benchRun(m, &benchFlags{frames: 2, threads: []int{1}}, 1)
+		require.NoError(t, err)
+		require.Equal(t, want, rep.Kernel, dtype)
+
+		path := filepath.Join(t.TempDir(), "m.ecnn")
+		require.NoError(t, model.Save(path, m))
+		o := defaultRunOptions(path, writeTestImages(t, 1))
+		var out, errw bytes.Buffer
+		require.NoError(t, runCamera(context.Background(), o, &out, &errw))
+		require.Contains(t, errw.String(), ", "+want+" kernels,", dtype)
+	}
+	require.NotEqual(t, floatKernels, infer.KernelPath())
 }

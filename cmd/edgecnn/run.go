@@ -145,7 +145,7 @@ func runCamera(ctx context.Context, o runOptions, out, errw io.Writer) (err erro
 	defer stream.Close()
 	w, h := rt.InputSize()
 	fmt.Fprintf(errw, "edgecnn: %s on %s (%dx%d input, %s kernels, arena %d KiB)\n",
-		o.model, cam.Name(), w, h, infer.KernelPath(), rt.ArenaBytes()>>10)
+		o.model, cam.Name(), w, h, kernelName(rt.Model().DType), rt.ArenaBytes()>>10)
 
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()

@@ -75,7 +75,7 @@ func selftest(path string, threads int) (*selftestReport, error) {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	defer rt.Close()
-	rep := &selftestReport{Model: path, DType: m.DType, Kernel: infer.KernelPath(), ArenaBytes: rt.ArenaBytes(), Probes: len(m.Probes)}
+	rep := &selftestReport{Model: path, DType: m.DType, Kernel: kernelName(m.DType), ArenaBytes: rt.ArenaBytes(), Probes: len(m.Probes)}
 	if len(m.Probes) > 0 {
 		if err := rt.SelfCheck(); err != nil {
 			return nil, fmt.Errorf("%s: self-check failed: %w", path, err)

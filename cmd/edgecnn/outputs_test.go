@@ -21,6 +21,7 @@ func TestOutputOverInputRefused(t *testing.T) {
 	require.NoError(t, os.WriteFile("c.table", []byte("calibration table"), 0o644))
 	require.NoError(t, os.WriteFile("fleet.key", []byte("key"), 0o600))
 	require.NoError(t, os.WriteFile("net.yaml", []byte("layers: []\n"), 0o644))
+	require.NoError(t, os.Symlink("net.yaml", "net.history.json"))
 	require.NoError(t, os.Symlink("m.ecnn", "link.ecnn"))
 	require.NoError(t, os.Link("c.table", "hard.table"))
 	require.NoError(t, synth.Generate("data", 2, 1, 16, 1))
@@ -40,6 +41,7 @@ func TestOutputOverInputRefused(t *testing.T) {
 		{"firmware build -o model", buildCmd, "m.ecnn", []string{"--model", "m.ecnn", "--key", "fleet.key", "--version", "1", "-o", "link.ecnn"}, "same file as --model"},
 		{"firmware build -o key", buildCmd, "fleet.key", []string{"--model", "m.ecnn", "--key", "fleet.key", "--version", "1", "-o", "fleet.key"}, "same file as --key"},
 		{"train -o spec", newTrainCmd, "net.yaml", []string{"--data", "data/train", "--spec", "net.yaml", "-o", "net.yaml"}, "same file as --spec"},
+		{"train history over spec", newTrainCmd, "net.yaml", []string{"--data", "data/train", "--spec", "net.yaml", "-o", "net.ecnn"}, "-o net.history.json is the same file as --spec"},
 		{"train -o inside data", newTrainCmd, "data/train/Car", []string{"--data", "data/train", "-o", "data/train/Car/m.ecnn"}, "inside --data"},
 	} {
 		before := snapshotPath(t, c.input)

@@ -202,11 +202,15 @@ epsilon 0.01, batch 64.`,
 	return c
 }
 
-// checkOutput refuses an -o that would overwrite the --spec file or put the
-// model and its learning-curve PNG among the images of --data or --valid.
+// checkOutput refuses an -o whose model, checkpoint, history or curves
+// would overwrite the --spec file, or that puts them among the images of
+// --data or --valid.
 func (f *trainFlags) checkOutput() error {
-	if err := samefile.CheckOutput("-o", f.out, samefile.Input{Flag: "--spec", Path: f.net.spec}); err != nil {
-		return err
+	o := outputsFor(f.out)
+	for _, out := range []string{o.model, o.checkpoint, o.historyCSV, o.historyJSON, o.curves} {
+		if err := samefile.CheckOutput("-o", out, samefile.Input{Flag: "--spec", Path: f.net.spec}); err != nil {
+			return err
+		}
 	}
 	for _, d := range []samefile.Input{{Flag: "--data", Path: f.data}, {Flag: "--valid", Path: f.valid}} {
 		if d.Path == "" {

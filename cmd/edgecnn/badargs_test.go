@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -26,10 +27,7 @@ import (
 // needs are filled in with good values by flag name, so each run fails on
 // the bad argument, not on a missing one.
 func TestEveryCommandRefusesBadArguments(t *testing.T) {
-	bin := filepath.Join(t.TempDir(), "edgecnn")
-	build := exec.Command("go", "build", "-o", bin, ".")
-	out, err := build.CombinedOutput()
-	require.NoError(t, err, "%s", out)
+	bin := buildEdgecnn(t, runtime.GOARCH)
 
 	dir := t.TempDir()
 	model := filepath.Join(dir, "m.ecnn")

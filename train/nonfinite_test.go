@@ -40,7 +40,7 @@ func (p *poisoned) Next(x []float32, y []int32) int {
 // has epoch 1, and the checkpoint still holds epoch 1.
 func TestFitStopsOnNonFiniteLoss(t *testing.T) {
 	ck := filepath.Join(t.TempDir(), "ck")
-	opts := FitOptions{Epochs: 4, BatchSize: 32, Optimizer: adam, Checkpoint: ck}
+	opts := FitOptions{Epochs: 4, BatchSize: 16, Optimizer: adam, Checkpoint: ck}
 	var batches int
 	opts.Progress = func(p Progress) {
 		if !p.Done && p.Step > 0 {
@@ -48,7 +48,7 @@ func TestFitStopsOnNonFiniteLoss(t *testing.T) {
 		}
 	}
 	n := smallNet(t, 3, 1)
-	res, err := n.Fit(context.Background(), &poisoned{Batcher: newStripes(64, 16, 32, 1, true), reset: 2, batch: 2}, nil, opts)
+	res, err := n.Fit(context.Background(), &poisoned{Batcher: newStripes(32, 16, 16, 1, true), reset: 2, batch: 2}, nil, opts)
 	require.True(t, errors.Is(err, ErrNonFinite), "%v", err)
 	require.ErrorContains(t, err, "batch 2 of 2 of epoch 2")
 	require.Equal(t, 3, batches, "batches run: epoch 1's two and epoch 2's first")
@@ -56,7 +56,7 @@ func TestFitStopsOnNonFiniteLoss(t *testing.T) {
 	require.Len(t, res.History.Epochs, 1)
 
 	ref := smallNet(t, 3, 1)
-	_, err = ref.Fit(context.Background(), newStripes(64, 16, 32, 1, true), nil, FitOptions{Epochs: 1, BatchSize: 32, Optimizer: adam})
+	_, err = ref.Fit(context.Background(), newStripes(32, 16, 16, 1, true), nil, FitOptions{Epochs: 1, BatchSize: 16, Optimizer: adam})
 	require.NoError(t, err)
 	x := newStripes(2, 16, 2, 7, false).x
 	require.Equal(t, ref.Predict(x, 2), n.Predict(x, 2), "the network holds epoch 1's weights")
@@ -71,8 +71,8 @@ func TestFitStopsOnNonFiniteLoss(t *testing.T) {
 // JSON writes it as null.
 func TestFitStopsOnNonFiniteValidation(t *testing.T) {
 	n := smallNet(t, 3, 1)
-	res, err := n.Fit(context.Background(), newStripes(64, 16, 32, 1, true), &poisoned{Batcher: newStripes(32, 16, 32, 2, false), reset: 2, batch: 1},
-		FitOptions{Epochs: 4, BatchSize: 32, Optimizer: adam})
+	res, err := n.Fit(context.Background(), newStripes(32, 16, 16, 1, true), &poisoned{Batcher: newStripes(16, 16, 16, 2, false), reset: 2, batch: 1},
+		FitOptions{Epochs: 4, BatchSize: 16, Optimizer: adam})
 	require.True(t, errors.Is(err, ErrNonFinite), "%v", err)
 	require.ErrorContains(t, err, "validation loss became NaN in epoch 2")
 	require.Equal(t, 1, res.BestEpoch)

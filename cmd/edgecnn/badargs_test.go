@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -28,6 +29,12 @@ import (
 // the bad argument, not on a missing one.
 func TestEveryCommandRefusesBadArguments(t *testing.T) {
 	bin := buildEdgecnn(t, runtime.GOARCH)
+	version, err := exec.Command(bin, "--version").CombinedOutput()
+	if errors.Is(err, syscall.ENOEXEC) {
+		t.Skipf("cannot run the built %s binary on this machine (under QEMU without binfmt_misc)", runtime.GOARCH)
+	}
+	require.NoError(t, err, "%s", version)
+	require.Regexp(t, `^edgecnn version \S`, string(version))
 
 	dir := t.TempDir()
 	model := filepath.Join(dir, "m.ecnn")

@@ -49,4 +49,4 @@ $E firmware verify --pub "$OUT/fw.key.pub" "$OUT/demo.ecfw"
 $E firmware install --pub "$OUT/fw.key.pub" --root "$OUT/device-root" "$OUT/demo.ecfw"
 $E firmware status --root "$OUT/device-root"
 
-step "done: see $OUT/ (model.ecnn, learning curves, model.q8.ecnn, demo.ecfw, device-root/)"
+step "done: see $OUT/ (model.ecnn, model.history.csv, model.curves.png, model.q8.ecnn, demo.ecfw, device-root/)"

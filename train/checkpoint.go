@@ -36,6 +36,7 @@ type checkpoint struct {
 	OptM, OptV   [][]float32
 	History      History
 	DropoutRNG   []byte
+	Settings     []Setting // the run's settings, which a resumed run must repeat
 }
 
 // fingerprint describes the architecture, so a checkpoint is never loaded
@@ -59,8 +60,9 @@ func (c *checkpoint) write(path string) error {
 	})
 }
 
-// readCheckpoint loads a checkpoint and checks it belongs to net.
-func readCheckpoint(path string, net *Sequential) (*checkpoint, error) {
+// readCheckpoint loads a checkpoint and checks it belongs to net and to a
+// run with the same settings.
+func readCheckpoint(path string, net *Sequential, settings []Setting) (*checkpoint, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("resume: %w", err)
@@ -76,6 +78,9 @@ func readCheckpoint(path string, net *Sequential) (*checkpoint, error) {
 	if c.Format != checkpointFormat {
 		return nil, fmt.Errorf("resume: %s: format %q, want %q", path, c.Format, checkpointFormat)
 	}
+	if err := sameSettings(path, c.Settings, settings); err != nil {
+		return nil, err
+	}
 	if c.Architecture != net.fingerprint() {
 		return nil, fmt.Errorf("resume: %s was made for another architecture (%s), not %s", path, c.Architecture, net.fingerprint())
 	}
@@ -89,6 +94,20 @@ func readCheckpoint(path string, net *Sequential) (*checkpoint, error) {
 		}
 	}
 	return &c, nil
+}
+
+// sameSettings refuses to resume a run whose settings differ from the
+// checkpoint's; a setting the checkpoint does not record is not compared.
+func sameSettings(path string, saved, now []Setting) error {
+	for _, n := range now {
+		for _, s := range saved {
+			if s.Name == n.Name && s.Value != n.Value {
+				return fmt.Errorf("resume: %s was made with %s %s, not %s; repeat the first run's %s, or start over without --resume",
+					path, s.Name, s.Value, n.Value, s.Name)
+			}
+		}
+	}
+	return nil
 }
 
 // snapshot copies every parameter's values into dst (allocated on first use).

@@ -23,6 +23,12 @@ type Batcher interface {
 // the checkpoint holds the state to resume from.
 var ErrInterrupted = errors.New("training interrupted")
 
+// ErrNonFinite is returned by Fit, together with a Result, when a loss
+// becomes NaN or infinite: the run stops at once and the Result holds the
+// finished epochs and the best finite epoch's weights (BestEpoch 0 when no
+// epoch finished). The checkpoint keeps the last finite epoch.
+var ErrNonFinite = errors.New("loss is not finite")
+
 // FitOptions configures Fit.
 type FitOptions struct {
 	Epochs    int
@@ -39,10 +45,17 @@ type FitOptions struct {
 	// when the context is cancelled; Resume continues from it.
 	Checkpoint string
 	Resume     bool
+	// Settings describe the run (seed, data, architecture, ...); they are
+	// stored in the checkpoint and Resume refuses one made with others.
+	Settings []Setting
 	// Progress, when set, is called at the start of every epoch, after
 	// every batch and at the end of every epoch.
 	Progress func(Progress)
 }
+
+// Setting is one of a run's settings, as the user named it: Name "--seed",
+// Value "1".
+type Setting struct{ Name, Value string }
 
 // Progress reports where training is. Log holds the running figures of the
 // epoch so far (validation too once the epoch has ended).
@@ -101,7 +114,7 @@ func (n *Sequential) Fit(ctx context.Context, train, valid Batcher, opts FitOpti
 	}
 	s := &fitState{net: n, opt: opt, loss: lossName, opts: opts}
 	s.ck = checkpoint{Format: checkpointFormat, Architecture: n.fingerprint(), Threads: n.Threads(), BatchSize: opts.BatchSize,
-		BestValue: math.Inf(1), History: History{Metric: metric}}
+		BestValue: math.Inf(1), History: History{Metric: metric}, Settings: opts.Settings}
 	if opts.Resume {
 		if err := s.resume(); err != nil {
 			return nil, err
@@ -111,21 +124,32 @@ func (n *Sequential) Fit(ctx context.Context, train, valid Batcher, opts FitOpti
 	s.x = make([]float32, opts.BatchSize*n.InputSize())
 	s.y = make([]int32, opts.BatchSize)
 	stopped := false
+	var diverged error
 	for s.ck.Epoch < opts.Epochs && !stopped {
-		if err := s.trainEpoch(ctx, train); err != nil {
+		err := s.trainEpoch(ctx, train)
+		if err == nil {
+			stopped, err = s.endEpoch(valid)
+		}
+		if errors.Is(err, ErrNonFinite) {
+			diverged = err
+			break
+		}
+		if err != nil {
 			return nil, err
 		}
-		stopped = s.endEpoch(valid)
 		if err := s.save(); err != nil {
 			return nil, err
 		}
 	}
 	h := s.ck.History
-	if s.ck.Best != nil {
+	if s.ck.BestEpoch > 0 {
 		restore(n.params(), s.ck.Best)
 	}
-	return &Result{History: h, BestEpoch: s.ck.BestEpoch, Monitor: opts.Monitor, BestValue: s.monitorValue(s.ck.BestValue), Stopped: stopped}, nil
+	return &Result{History: h, BestEpoch: s.ck.BestEpoch, Monitor: opts.Monitor, BestValue: s.monitorValue(s.ck.BestValue), Stopped: stopped}, diverged
 }
+
+// finite reports whether v is neither NaN nor infinite.
+func finite(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }
 
 // maximise reports whether the monitored figure is better when larger.
 func (s *fitState) maximise() bool {
@@ -156,6 +180,9 @@ func (s *fitState) trainEpoch(ctx context.Context, train Batcher) error {
 			return nil
 		}
 		sum, correct := n.trainStep(s.opt, s.loss, s.x, s.y[:nb])
+		if !finite(sum) {
+			return fmt.Errorf("%w: the training loss became %v at batch %d of %d of epoch %d", ErrNonFinite, sum/float64(nb), ck.Step+1, steps, ck.Epoch+1)
+		}
 		ck.Step++
 		ck.RunLoss += sum
 		ck.RunCorrect += correct
@@ -184,8 +211,9 @@ func (s *fitState) report(epoch, step, steps int, done bool, log EpochLog) {
 }
 
 // endEpoch validates, records the epoch, keeps the best weights and
-// reports whether early stopping ends the run.
-func (s *fitState) endEpoch(valid Batcher) bool {
+// reports whether early stopping ends the run. A validation loss that is
+// not finite is recorded and ends the run with ErrNonFinite.
+func (s *fitState) endEpoch(valid Batcher) (bool, error) {
 	ck := &s.ck
 	log := s.running()
 	steps := ck.Step
@@ -198,6 +226,10 @@ func (s *fitState) endEpoch(valid Batcher) bool {
 	ck.Epoch++
 	ck.Step, ck.RunLoss, ck.RunCorrect, ck.RunSeen = 0, 0, 0, 0
 
+	if valid != nil && !finite(log.ValLoss) {
+		s.report(log.Epoch, steps, steps, true, log)
+		return false, fmt.Errorf("%w: the validation loss became %v in epoch %d", ErrNonFinite, log.ValLoss, log.Epoch)
+	}
 	v, _ := log.value(s.opts.Monitor, ck.History.Metric)
 	if s.maximise() {
 		v = -v
@@ -211,7 +243,7 @@ func (s *fitState) endEpoch(valid Batcher) bool {
 		stop = s.opts.Patience > 0 && ck.Wait >= s.opts.Patience
 	}
 	s.report(log.Epoch, steps, steps, true, log)
-	return stop
+	return stop, nil
 }
 
 // save writes the checkpoint when one is configured.
@@ -236,7 +268,7 @@ func (s *fitState) save() error {
 
 // resume loads the checkpoint into the network, optimiser and state.
 func (s *fitState) resume() error {
-	ck, err := readCheckpoint(s.opts.Checkpoint, s.net)
+	ck, err := readCheckpoint(s.opts.Checkpoint, s.net, s.opts.Settings)
 	if err != nil {
 		return err
 	}

@@ -65,23 +65,37 @@ func (h *History) Series(key string) []float64 {
 	return s
 }
 
+// number is a figure that JSON writes as null when it is NaN or infinite
+// (JSON has no such numbers), so a diverged run's history is still written.
+type number float64
+
+// MarshalJSON writes v, or null when it is not finite.
+func (v number) MarshalJSON() ([]byte, error) {
+	if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
+		return []byte("null"), nil
+	}
+	return json.Marshal(float64(v))
+}
+
 // MarshalJSON writes the history as Keras' history.history: one list per
-// key, plus "epoch" and "seconds".
+// key, plus "epoch" and "seconds"; a NaN or infinite figure is null.
 func (h *History) MarshalJSON() ([]byte, error) {
-	m := map[string][]float64{}
+	m := map[string][]number{}
 	epochs := make([]int, len(h.Epochs))
 	secs := make([]float64, len(h.Epochs))
 	for i, e := range h.Epochs {
 		epochs[i], secs[i] = e.Epoch, e.Seconds
 	}
 	for _, k := range h.Keys() {
-		m[k] = h.Series(k)
+		for _, v := range h.Series(k) {
+			m[k] = append(m[k], number(v))
+		}
 	}
 	return json.Marshal(struct {
-		Metric  string               `json:"metric"`
-		Epoch   []int                `json:"epoch"`
-		Seconds []float64            `json:"seconds"`
-		History map[string][]float64 `json:"history"`
+		Metric  string              `json:"metric"`
+		Epoch   []int               `json:"epoch"`
+		Seconds []float64           `json:"seconds"`
+		History map[string][]number `json:"history"`
 	}{h.Metric, epochs, secs, m})
 }
 

@@ -19,13 +19,19 @@ type KerasLogger struct {
 	Live   bool
 	Metric string // binary_accuracy or accuracy
 	last   time.Time
+	header int // the epoch whose header line was printed
 }
 
 // Progress is a FitOptions.Progress callback.
 func (k *KerasLogger) Progress(p Progress) {
 	switch {
-	case p.Step == 0 && !p.Done:
-		fmt.Fprintf(k.W, "Epoch %d/%d\n", p.Epoch, p.Epochs)
+	case !p.Done && p.Epoch != k.header: // an epoch begins, or resumes
+		k.header = p.Epoch
+		fmt.Fprintf(k.W, "Epoch %d/%d", p.Epoch, p.Epochs)
+		if p.Step > 0 {
+			fmt.Fprintf(k.W, " (resumed after batch %d of %d)", p.Step, p.Steps)
+		}
+		fmt.Fprintln(k.W)
 	case p.Done:
 		perStep := p.Elapsed / time.Duration(max(p.Steps, 1))
 		line := fmt.Sprintf("%d/%d %s - %s %s/step%s", p.Steps, p.Steps, bar(p.Steps, p.Steps), round(p.Elapsed), stepTime(perStep), k.figures(p.Log))

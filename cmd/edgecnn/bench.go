@@ -97,7 +97,7 @@ needed. --threads takes a list and reports each.`,
 					rep.Model, rep.DType, rep.Input, rep.Frame, rep.Kernel, rep.ArenaBytes, rep.ScratchBytes, rep.PreparedBytes, float64(rep.MACs)/1e6)
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "threads %d: median %.3f ms, p99 %.3f ms, %.1f frames/s, %.2f GMAC/s, %.2f allocs/frame, peak RSS %.1f MiB\n",
-				threads, rep.LatencyMedianMS, rep.LatencyP99MS, rep.FramesPerSecond, rep.GMACsPerSecond, rep.AllocsPerFrame, float64(rep.PeakRSSBytes)/(1<<20))
+				rep.Threads, rep.LatencyMedianMS, rep.LatencyP99MS, rep.FramesPerSecond, rep.GMACsPerSecond, rep.AllocsPerFrame, float64(rep.PeakRSSBytes)/(1<<20))
 		}
 		return nil
 	},
@@ -111,7 +111,7 @@ func init() {
 	f.IntVar(&bench.classes, "classes", 2, "classes for --arch")
 	f.StringVar(&bench.dtype, "dtype", string(model.Int8), "for --arch: int8 (quantised on random images) or float32")
 	f.Int64Var(&bench.seed, "seed", 1, "seed of the random weights, calibration images and frame")
-	f.IntSliceVar(&bench.threads, "threads", []int{1}, "thread counts to measure, e.g. 1,2,4")
+	f.IntSliceVar(&bench.threads, "threads", []int{1}, "thread counts to measure, e.g. 1,2,4 (0 = all cores)")
 	f.IntVar(&bench.frames, "frames", 200, "frames measured per thread count")
 	f.IntVar(&bench.warmup, "warmup", 20, "frames run before measuring")
 	f.IntVar(&bench.frameW, "frame-width", 0, "width of the frame fed in (0: the model's input width; larger frames include resizing)")
@@ -183,7 +183,7 @@ func randomBytes(rng *rand.Rand, n int) []byte {
 
 // benchRun measures m with the given thread count.
 func benchRun(m *model.Model, o *benchFlags, threads int) (*benchReport, error) {
-	rt, err := infer.Load(m, infer.Options{Threads: threads})
+	rt, err := infer.Load(m, infer.Options{Threads: inferThreads(threads)})
 	if err != nil {
 		return nil, err
 	}
@@ -215,7 +215,7 @@ func benchRun(m *model.Model, o *benchFlags, threads int) (*benchReport, error) 
 	s := rt.Summary()
 	rep := &benchReport{
 		Model: m.Name, Arch: o.arch, DType: m.DType, Input: m.InputShape(), Frame: fmt.Sprintf("%dx%d", w, h),
-		Kernel: s.Kernel, Threads: threads, Frames: o.frames,
+		Kernel: kernelName(m.DType), Threads: rt.Threads(), Frames: o.frames,
 		AllocsPerFrame: float64(after.Mallocs-before.Mallocs) / float64(o.frames),
 		ArenaBytes:     s.ArenaBytes, ScratchBytes: s.ScratchBytes, PreparedBytes: s.PreparedBytes, MACs: s.MACs,
 	}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/edgecnn/edgecnn/calib"
 	"github.com/edgecnn/edgecnn/dataset"
+	"github.com/edgecnn/edgecnn/internal/samefile"
 	"github.com/edgecnn/edgecnn/model"
 	"github.com/edgecnn/edgecnn/train"
 )
@@ -77,6 +78,9 @@ model's hash: quantize refuses a table made for another model.`,
   edgecnn quantize --model model.ecnn --calib calib.table --valid photos/valid -o model.q8.ecnn`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := samefile.CheckOutput("-o", out, samefile.Input{Flag: "--model", Path: modelPath}); err != nil {
+				return err
+			}
 			m, err := model.Load(modelPath)
 			if err != nil {
 				return err

@@ -9,6 +9,8 @@ import (
 
 	"github.com/edgecnn/edgecnn/firmware"
 	"github.com/edgecnn/edgecnn/firmware/mender"
+	"github.com/edgecnn/edgecnn/internal/samefile"
+	"github.com/edgecnn/edgecnn/model"
 )
 
 func init() {
@@ -84,6 +86,11 @@ whose payload is the bundle, for the update module of 'firmware mender-module'.`
     - {pin: GPIO17, label: Truck}`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := samefile.CheckOutput("-o", opt.Output, samefile.Input{Flag: "--model", Path: opt.Model},
+				samefile.Input{Flag: "--key", Path: key}, samefile.Input{Flag: "--config", Path: config},
+				samefile.Input{Flag: "--binary", Path: opt.Binary}, samefile.Input{Flag: "--mender-key", Path: mf.key}); err != nil {
+				return err
+			}
 			mo, err := mf.check()
 			if err != nil {
 				return err
@@ -120,6 +127,9 @@ whose payload is the bundle, for the update module of 'firmware mender-module'.`
 			m, err := firmware.Build(cmd.Context(), opt)
 			if err != nil {
 				return err
+			}
+			if m.Model.DType == model.Float32 {
+				fmt.Fprintf(cmd.ErrOrStderr(), "warning: %s is a float32 model: it runs on the device, but slower and larger than int8 (edgecnn quantize)\n", opt.Model)
 			}
 			if asJSON {
 				return printJSON(cmd.OutOrStdout(), m)

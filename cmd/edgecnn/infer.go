@@ -1,7 +1,6 @@
 package main
 
 import (
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -12,7 +11,8 @@ import (
 	"github.com/edgecnn/edgecnn/internal/imagefile"
 )
 
-// inferLine is one image's result as "edgecnn infer --json" prints it.
+// inferLine is one image's result as "edgecnn infer --json" and
+// "edgecnn predict --json" print it.
 type inferLine struct {
 	File          string             `json:"file"`
 	Label         string             `json:"label"`
@@ -55,7 +55,7 @@ same on every CPU, so two runs can be compared byte for byte.`,
 		SilenceErrors: true,
 		Args:          cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			rt, err := infer.LoadFile(path, infer.Options{Threads: threads})
+			rt, err := infer.LoadFile(path, infer.Options{Threads: inferThreads(threads)})
 			if err != nil {
 				return err
 			}
@@ -71,7 +71,7 @@ same on every CPU, so two runs can be compared byte for byte.`,
 		},
 	}
 	c.Flags().StringVar(&path, "model", "", "model file (.ecnn, int8 or float)")
-	c.Flags().IntVar(&threads, "threads", 1, "inference threads")
+	c.Flags().IntVar(&threads, "threads", 1, "inference threads (0 = all cores)")
 	c.Flags().BoolVar(&format.json, "json", false, "print one JSON object per image (keys file, label, probability, probabilities)")
 	c.Flags().BoolVar(&format.raw, "raw", false, "also print the int8 outputs of the last layer (int8 models; key raw in JSON)")
 	c.MarkFlagRequired("model")
@@ -96,6 +96,9 @@ func inferFiles(args []string) ([]string, error) {
 		if err != nil {
 			return nil, err
 		}
+		if len(images) == 0 {
+			return nil, fmt.Errorf("%s: no images found (JPEG, PNG, GIF or BMP, searched recursively)", arg)
+		}
 		files = append(files, images...)
 	}
 	return files, nil
@@ -112,35 +115,40 @@ func classifyFiles(rt *infer.Runtime, files []string, format inferFormat, out, e
 			failed++
 			continue
 		}
-		if format.json {
-			line := inferLine{File: f, Label: res.Label, Probability: res.Probability, Probabilities: map[string]float32{}}
-			for i, l := range rt.Labels() {
-				line.Probabilities[l] = res.Probabilities[i]
-			}
-			if format.raw {
-				line.Raw = rt.RawOutput()
-			}
-			if err := printJSON(out, line); err != nil {
-				return err
-			}
-			continue
-		}
-		fmt.Fprintf(out, "%s\t%s\t%.4f", f, res.Label, res.Probability)
-		for i, l := range rt.Labels() {
-			fmt.Fprintf(out, "\t%s=%.4f", l, res.Probabilities[i])
-		}
+		var raw []int8
 		if format.raw {
-			printRaw(out, rt.RawOutput())
+			raw = rt.RawOutput()
 		}
-		fmt.Fprintln(out)
-	}
-	if len(files) == 0 {
-		return errors.New("no images found")
+		if err := printResult(out, format.json, f, res.Label, res.Probability, rt.Labels(), res.Probabilities, raw); err != nil {
+			return err
+		}
 	}
 	if failed > 0 {
 		return &exitError{code: 1, err: fmt.Errorf("%d of %d images could not be classified", failed, len(files))}
 	}
 	return nil
+}
+
+// printResult writes one image's result, the same for infer and predict:
+// a JSON object (file, label, probability, probabilities by label, raw when
+// given) or a tab-separated line.
+func printResult(out io.Writer, asJSON bool, file, label string, prob float32, labels []string, probs []float32, raw []int8) error {
+	if asJSON {
+		line := inferLine{File: file, Label: label, Probability: prob, Probabilities: map[string]float32{}, Raw: raw}
+		for i, l := range labels {
+			line.Probabilities[l] = probs[i]
+		}
+		return printJSON(out, line)
+	}
+	fmt.Fprintf(out, "%s\t%s\t%.4f", file, label, prob)
+	for i, l := range labels {
+		fmt.Fprintf(out, "\t%s=%.4f", l, probs[i])
+	}
+	if raw != nil {
+		printRaw(out, raw)
+	}
+	_, err := fmt.Fprintln(out)
+	return err
 }
 
 // printRaw writes the text column of --raw: "\traw=" and the values,

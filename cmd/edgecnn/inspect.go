@@ -35,6 +35,7 @@ and against the lower bound (the most bytes of tensors alive at one time).`,
 			}
 			defer rt.Close()
 			s := rt.Summary()
+			s.Kernel = kernelName(s.DType)
 			if asJSON {
 				return printJSON(cmd.OutOrStdout(), struct {
 					File   string   `json:"file"`

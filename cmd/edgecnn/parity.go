@@ -74,11 +74,14 @@ loss above --max-drop points or an agreement below --min-agreement.`,
 			if err != nil {
 				return err
 			}
+			if qm.DType == model.Float32 {
+				return fmt.Errorf("--int8 %s is a float32 model; pass the quantised one (edgecnn quantize writes it)", qPath)
+			}
 			ds, err := datasetForModel(dir, fm)
 			if err != nil {
 				return err
 			}
-			res, err := parity.Compare(fm, qm, ds, parity.Options{Workers: workers, LayerImages: layerImages})
+			res, err := parity.Compare(fm, qm, ds, parity.Options{Workers: resolveThreads(workers), LayerImages: layerImages})
 			if err != nil {
 				return err
 			}
@@ -102,7 +105,7 @@ loss above --max-drop points or an agreement below --min-agreement.`,
 	f.StringVar(&qPath, "int8", "", "quantised model (.ecnn, int8 or float16)")
 	f.StringVar(&dir, "data", "", "folder of labelled images, one subfolder per class")
 	f.IntVar(&layerImages, "layer-images", 200, "images compared layer by layer (0 skips the per-layer report)")
-	f.IntVar(&workers, "workers", 1, "runtimes classifying images in parallel")
+	f.IntVar(&workers, "workers", 1, "runtimes classifying images in parallel (0 = all cores)")
 	f.BoolVar(&asJSON, "json", false, "print the report as JSON (float_accuracy, int8_accuracy, agreement, layers, ...)")
 	registerBudget(cmd, &budget)
 	for _, name := range []string{"float", "int8", "data"} {

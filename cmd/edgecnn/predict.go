@@ -11,14 +11,6 @@ import (
 	"github.com/edgecnn/edgecnn/train"
 )
 
-// prediction is one image's result, as "edgecnn predict --json" prints it.
-type prediction struct {
-	File          string    `json:"file"`
-	Label         string    `json:"label"`
-	Probability   float32   `json:"probability"`
-	Probabilities []float32 `json:"probabilities"`
-}
-
 func newPredictCmd() *cobra.Command {
 	var (
 		modelPath string
@@ -29,8 +21,9 @@ func newPredictCmd() *cobra.Command {
 		Short: "Classify images with a float model (the trainer's own forward pass)",
 		Long: `predict classifies images with a float model through the trainer's network,
 each image decoded and resized by the same code and settings as in training.
-It prints the label and its probability per image. (edgecnn infer does the
-same through the device runtime, for int8 models too.)`,
+It prints per image the label, its probability and every class's, in the
+same form as edgecnn infer (which does the same through the device runtime,
+for int8 models too).`,
 		Example: `  edgecnn predict --model model.ecnn photo.jpg
   edgecnn predict --model model.ecnn photos/ --json`,
 		Args: cobra.MinimumNArgs(1),
@@ -51,13 +44,9 @@ same through the device runtime, for int8 models too.)`,
 					failed++
 					continue
 				}
-				if asJSON {
-					if err := printJSON(cmd.OutOrStdout(), p); err != nil {
-						return err
-					}
-					continue
+				if err := printResult(cmd.OutOrStdout(), asJSON, file, p.label, p.probability, m.Labels, p.probabilities, nil); err != nil {
+					return err
 				}
-				fmt.Fprintf(cmd.OutOrStdout(), "%s\t%s\t%.4f\n", file, p.Label, p.Probability)
 			}
 			if failed > 0 {
 				return &exitError{code: 1, err: fmt.Errorf("%d of %d images could not be classified", failed, len(files))}
@@ -66,10 +55,17 @@ same through the device runtime, for int8 models too.)`,
 		},
 	}
 	c.Flags().StringVar(&modelPath, "model", "", "float model (.ecnn)")
-	c.Flags().BoolVar(&asJSON, "json", false, "print one JSON object per image (file, label, probability, probabilities)")
+	c.Flags().BoolVar(&asJSON, "json", false, "print one JSON object per image, as infer --json does (file, label, probability, probabilities by label)")
 	c.MarkFlagRequired("model")
 	addMaxPixelsFlag(c)
 	return c
+}
+
+// prediction is one image's result through the trainer's network.
+type prediction struct {
+	label         string
+	probability   float32
+	probabilities []float32 // one per label
 }
 
 // predictFile decodes, resizes and scales one image as training did, and
@@ -87,23 +83,17 @@ func predictFile(net *train.Sequential, m *model.Model, path string) (*predictio
 	for i, p := range rgb {
 		x[i] = float32(p)*m.Input.Scale + m.Input.Offset
 	}
-	out := net.Predict(x, 1)
-	p := &prediction{File: path, Probabilities: out}
-	class, prob := 0, out[0]
-	if len(out) == 1 { // one sigmoid unit: the probability of class 1
-		class, prob = 0, 1-out[0]
-		if out[0] > 0.5 {
-			class, prob = 1, out[0]
-		}
-	} else {
-		for i, v := range out {
-			if v > prob {
-				class, prob = i, v
-			}
+	probs := net.Predict(x, 1)
+	if len(probs) == 1 { // one sigmoid unit: the probability of class 1
+		probs = []float32{1 - probs[0], probs[0]}
+	}
+	class := 0
+	for i, v := range probs {
+		if v > probs[class] {
+			class = i
 		}
 	}
-	p.Label, p.Probability = m.Labels[class], prob
-	return p, nil
+	return &prediction{label: m.Labels[class], probability: probs[class], probabilities: probs}, nil
 }
 
 func init() { rootCmd.AddCommand(newPredictCmd()) }

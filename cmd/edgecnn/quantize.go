@@ -12,6 +12,7 @@ import (
 
 	"github.com/edgecnn/edgecnn/calib"
 	"github.com/edgecnn/edgecnn/dataset"
+	"github.com/edgecnn/edgecnn/internal/samefile"
 	"github.com/edgecnn/edgecnn/model"
 	"github.com/edgecnn/edgecnn/parity"
 	"github.com/edgecnn/edgecnn/quantize"
@@ -85,7 +86,7 @@ images, the weight sizes, and the model sizes.
 	f.BoolVar(&j.force, "force", false, "write the model even if it breaks the parity budget")
 	f.IntVar(&j.probes, "probes", 4, "self-check images stored in the model")
 	f.IntVar(&j.reportImages, "report-images", 200, "calibration images compared layer by layer")
-	f.IntVar(&j.workers, "workers", 1, "runtimes classifying images in parallel for the parity check")
+	f.IntVar(&j.workers, "workers", 1, "runtimes classifying images in parallel for the parity check (0 = all cores)")
 	f.BoolVar(&j.asJSON, "json", false, "print the report as JSON")
 	registerBudget(cmd, &j.budget)
 	for _, name := range []string{"model", "output"} {
@@ -96,6 +97,10 @@ images, the weight sizes, and the model sizes.
 }
 
 func (j *quantizeJob) run(stdout, stderr io.Writer) error {
+	if err := samefile.CheckOutput("-o", j.out, samefile.Input{Flag: "--model", Path: j.modelPath},
+		samefile.Input{Flag: "--calib", Path: j.tablePath}); err != nil {
+		return err
+	}
 	m, err := model.Load(j.modelPath)
 	if err != nil {
 		return err
@@ -144,7 +149,7 @@ func (j *quantizeJob) run(stdout, stderr io.Writer) error {
 		}
 	}
 	if valid != nil {
-		if rep.Parity, err = parity.Compare(m, q, valid, parity.Options{Workers: j.workers}); err != nil {
+		if rep.Parity, err = parity.Compare(m, q, valid, parity.Options{Workers: resolveThreads(j.workers)}); err != nil {
 			return err
 		}
 		rep.Parity.Layers = rep.Activations

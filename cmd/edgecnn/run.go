@@ -97,7 +97,7 @@ stop the run cleanly.`,
 	f.StringVar(&o.camera, "camera", "", "camera: index, /dev/videoN, folder, video file, cmd:COMMAND or gst:PIPELINE")
 	f.StringVar(&o.cameraFormat, "camera-format", "", "pixel format of cmd: output (mjpeg, yuv420, yuyv) or of a V4L2 camera (yuyv, mjpeg)")
 	f.StringVar(&o.cameraSize, "camera-size", "", "frame size WxH of raw cmd: output, or requested from a V4L2 camera (default 640x480)")
-	f.IntVar(&o.threads, "threads", 1, "inference threads")
+	f.IntVar(&o.threads, "threads", 1, "inference threads (0 = all cores)")
 	f.Float64Var(&o.fps, "fps", 0, "classify at most this many frames per second (0: as fast as possible)")
 	f.IntVar(&o.frames, "frames", 0, "stop after this many frames (0: run until stopped or the source ends)")
 	f.StringArrayVar(&o.gpio, "gpio", nil, "PIN=CLASS: drive PIN high while CLASS is seen (repeatable), e.g. GPIO17=Truck")
@@ -133,7 +133,7 @@ func runCamera(ctx context.Context, o runOptions, out, errw io.Writer) (err erro
 	if err != nil {
 		return err
 	}
-	rt, err := infer.LoadFile(o.model, infer.Options{Threads: o.threads})
+	rt, err := infer.LoadFile(o.model, infer.Options{Threads: inferThreads(o.threads)})
 	if err != nil {
 		return err
 	}
@@ -169,7 +169,7 @@ func runCamera(ctx context.Context, o runOptions, out, errw io.Writer) (err erro
 	defer stream.Close()
 	w, h := rt.InputSize()
 	fmt.Fprintf(errw, "edgecnn: %s on %s (%dx%d input, %s kernels, arena %d KiB)\n",
-		o.model, cam.Name(), w, h, infer.KernelPath(), rt.ArenaBytes()>>10)
+		o.model, cam.Name(), w, h, kernelName(rt.Model().DType), rt.ArenaBytes()>>10)
 
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -199,9 +199,6 @@ func (c runtimeClassifier) Classify(f *device.Frame) (runloop.Prediction, error)
 
 // validate checks the numeric flags.
 func (o runOptions) validate() error {
-	if o.threads < 1 {
-		return fmt.Errorf("--threads %d: need at least 1", o.threads)
-	}
 	if o.fps < 0 || o.frames < 0 || o.summaryEvery < 0 || o.hold < 0 || o.stallTimeout < 0 {
 		return errors.New("--fps, --frames, --summary-every, --hold and --stall-timeout must not be negative")
 	}

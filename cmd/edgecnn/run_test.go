@@ -154,7 +154,6 @@ func TestRunBadInput(t *testing.T) {
 		{"bad gpio spec", func(o *runOptions) { o.gpio = []string{"GPIO17"} }, "want PIN=CLASS"},
 		{"unknown class", func(o *runOptions) { o.gpio = []string{"GPIO17=Bus"} }, `no class "Bus" (classes: Car, Truck)`},
 		{"unknown pin", func(o *runOptions) { o.gpio = []string{"GPIO4242=Truck"} }, `no GPIO pin "GPIO4242"`},
-		{"threads", func(o *runOptions) { o.threads = 0 }, "--threads 0"},
 		{"stall timeout", func(o *runOptions) { o.stallTimeout = -time.Second }, "--stall-timeout must not be negative"},
 		{"raw frames over the pixel limit", func(o *runOptions) { o.camera, o.cameraFormat, o.cameraSize = "cmd:true", "yuv420", "10000x10000" },
 			"cmd:true: frame size 10000x10000 is 95.4M pixels: too many pixels (the limit is 64.0M, --max-pixels)"},

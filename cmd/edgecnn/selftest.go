@@ -57,7 +57,7 @@ release's binary before switching to it.`,
 		},
 	}
 	c.Flags().StringVar(&path, "model", "", "model file (.ecnn)")
-	c.Flags().IntVar(&threads, "threads", 1, "inference threads")
+	c.Flags().IntVar(&threads, "threads", 1, "inference threads (0 = all cores)")
 	c.Flags().BoolVar(&asJSON, "json", false, "print the report as JSON")
 	c.MarkFlagRequired("model")
 	rootCmd.AddCommand(c)
@@ -70,12 +70,12 @@ func selftest(path string, threads int) (*selftestReport, error) {
 	if err != nil {
 		return nil, err
 	}
-	rt, err := infer.Load(m, infer.Options{Threads: threads})
+	rt, err := infer.Load(m, infer.Options{Threads: inferThreads(threads)})
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	defer rt.Close()
-	rep := &selftestReport{Model: path, DType: m.DType, Kernel: infer.KernelPath(), ArenaBytes: rt.ArenaBytes(), Probes: len(m.Probes)}
+	rep := &selftestReport{Model: path, DType: m.DType, Kernel: kernelName(m.DType), ArenaBytes: rt.ArenaBytes(), Probes: len(m.Probes)}
 	if len(m.Probes) > 0 {
 		if err := rt.SelfCheck(); err != nil {
 			return nil, fmt.Errorf("%s: self-check failed: %w", path, err)

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"io/fs"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -14,6 +16,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/edgecnn/edgecnn/dataset"
+	"github.com/edgecnn/edgecnn/internal/samefile"
 	"github.com/edgecnn/edgecnn/model"
 	"github.com/edgecnn/edgecnn/preprocess"
 	"github.com/edgecnn/edgecnn/train"
@@ -158,8 +161,9 @@ per epoch with loss and accuracy, validation after every epoch, optional early
 stopping. Two classes get one sigmoid unit and binary cross-entropy, more get
 a softmax and sparse categorical cross-entropy.
 
-It writes the model with the best epoch's weights (by --monitor), and beside it
-history.csv, history.json and learning-curves.png. A checkpoint (MODEL.ckpt)
+It writes the model with the best epoch's weights (by --monitor), and beside it,
+named after it, the history and learning curves: for -o m.ecnn, m.history.csv,
+m.history.json and m.curves.png. A checkpoint (m.ecnn.ckpt)
 is rewritten after every epoch; Ctrl-C saves it and stops, and --resume
 continues from it with the same history as an uninterrupted run (same
 --threads). The same --seed and --threads reproduce a run exactly.
@@ -199,8 +203,32 @@ epsilon 0.01, batch 64.`,
 	return c
 }
 
+// checkOutput refuses an -o whose model, checkpoint, history or curves
+// would overwrite the --spec file, or that puts them among the images of
+// --data or --valid.
+func (f *trainFlags) checkOutput() error {
+	o := outputsFor(f.out)
+	for _, out := range []string{o.model, o.checkpoint, o.historyCSV, o.historyJSON, o.curves} {
+		if err := samefile.CheckOutput("-o", out, samefile.Input{Flag: "--spec", Path: f.net.spec}); err != nil {
+			return err
+		}
+	}
+	for _, d := range []samefile.Input{{Flag: "--data", Path: f.data}, {Flag: "--valid", Path: f.valid}} {
+		if d.Path == "" {
+			continue
+		}
+		if inside, err := samefile.Inside(f.out, d.Path); err == nil && inside {
+			return fmt.Errorf("-o %s is inside %s %s: its learning-curve PNG would become a training image; write the model elsewhere", f.out, d.Flag, d.Path)
+		}
+	}
+	return nil
+}
+
 func runTrain(cmd *cobra.Command, f *trainFlags) error {
 	start := time.Now()
+	if err := f.checkOutput(); err != nil {
+		return err
+	}
 	aug, err := parseAugment(f.augment)
 	if err != nil {
 		return err
@@ -230,21 +258,45 @@ func runTrain(cmd *cobra.Command, f *trainFlags) error {
 	}
 	fmt.Fprintf(errw, " (%d threads, sgemm %s)\n", net.Threads(), train.Kernel())
 
+	if err := prepareOutput(f.out); err != nil {
+		return err
+	}
+	ckpt := outputsFor(f.out).checkpoint
+	if !f.resume {
+		if err := keepCheckpoint(ckpt, errw); err != nil {
+			return err
+		}
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
-	ckpt := f.out + ".ckpt"
 	logger := &train.KerasLogger{W: errw, Live: stderrIsTerminal(), Metric: metric}
 	res, err := net.Fit(ctx, trainSet.Batches(f.batch, true, f.seed, aug, 1.0/255, 0), valid, train.FitOptions{
 		Epochs: f.epochs, BatchSize: f.batch,
 		Optimizer: train.Optimizer{Name: f.optimizer, LearningRate: f.lr, Epsilon: f.epsilon, Momentum: f.momentum},
 		Monitor:   f.monitor, Patience: f.patience, MinDelta: f.minDelta,
-		Checkpoint: ckpt, Resume: f.resume, Progress: logger.Progress,
+		Checkpoint: ckpt, Resume: f.resume, Settings: f.settings(), Progress: logger.Progress,
 	})
 	if errors.Is(err, train.ErrInterrupted) {
 		return &exitError{code: 130, err: fmt.Errorf("%w; checkpoint saved to %s, continue with the same command and --resume", err, ckpt)}
 	}
+	var diverged error
+	if errors.Is(err, train.ErrNonFinite) {
+		diverged, err = err, nil
+	}
 	if err != nil {
 		return err
+	}
+	o := outputsFor(f.out)
+	if len(res.History.Epochs) > 0 {
+		if err := res.History.Save(o.historyCSV, o.historyJSON); err != nil {
+			return err
+		}
+		if err := plot.LearningCurves(o.curves, &res.History); err != nil {
+			return err
+		}
+	}
+	if diverged != nil && res.BestEpoch == 0 {
+		return fmt.Errorf("training stopped, %w; no epoch finished with a finite loss, so no model was written (try a lower --lr)", diverged)
 	}
 
 	pre := model.Preprocess{Height: f.net.imageSize, Width: f.net.imageSize, Channels: 3, Interpolation: f.interpolation, Scale: 1.0 / 255}
@@ -265,16 +317,12 @@ func runTrain(cmd *cobra.Command, f *trainFlags) error {
 	if err := model.Save(f.out, m); err != nil {
 		return err
 	}
-	dir := filepath.Dir(f.out)
-	histCSV, histJSON, curves := filepath.Join(dir, "history.csv"), filepath.Join(dir, "history.json"), filepath.Join(dir, "learning-curves.png")
-	if err := res.History.Save(histCSV, histJSON); err != nil {
-		return err
-	}
-	if err := plot.LearningCurves(curves, &res.History); err != nil {
-		return err
+	if diverged != nil {
+		return fmt.Errorf("training stopped, %w; wrote %s with the weights of epoch %d (the best finite one) and its history %s (try a lower --lr)",
+			diverged, f.out, res.BestEpoch, o.historyJSON)
 	}
 	rep := trainReport{Model: f.out, Epochs: len(res.History.Epochs), BestEpoch: res.BestEpoch, Stopped: res.Stopped,
-		Metrics: metrics, History: histJSON, Curves: curves, Seconds: time.Since(start).Seconds()}
+		Metrics: metrics, History: o.historyJSON, Curves: o.curves, Seconds: time.Since(start).Seconds()}
 	if f.asJSON {
 		return printJSON(cmd.OutOrStdout(), rep)
 	}
@@ -285,8 +333,72 @@ func runTrain(cmd *cobra.Command, f *trainFlags) error {
 	for _, k := range res.History.Keys() {
 		fmt.Fprintf(cmd.OutOrStdout(), ", %s %.4f", k, metrics[k])
 	}
-	fmt.Fprintf(cmd.OutOrStdout(), "\nWrote %s, %s, %s\n", histCSV, histJSON, curves)
+	fmt.Fprintf(cmd.OutOrStdout(), "\nWrote %s, %s, %s\n", o.historyCSV, o.historyJSON, o.curves)
 	return nil
+}
+
+// settings are what a resumed run must repeat: the images, the network and
+// the seed.
+func (f *trainFlags) settings() []train.Setting {
+	net := train.Setting{Name: "--arch", Value: f.net.arch}
+	if f.net.spec != "" {
+		net = train.Setting{Name: "--spec", Value: absPath(f.net.spec)}
+	}
+	return []train.Setting{{Name: "--data", Value: absPath(f.data)}, net,
+		{Name: "--image-size", Value: strconv.Itoa(f.net.imageSize)}, {Name: "--seed", Value: strconv.FormatInt(f.seed, 10)}}
+}
+
+// prepareOutput creates the model's folder and checks that a file can be
+// written in it, so a run does not train for hours and then fail to save.
+func prepareOutput(out string) error {
+	if st, err := os.Stat(out); err == nil && st.IsDir() {
+		return fmt.Errorf("-o %s is a folder; name the model file", out)
+	}
+	dir := filepath.Dir(out)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("-o %s: cannot create its folder: %w", out, err)
+	}
+	probe, err := os.CreateTemp(dir, "."+filepath.Base(out)+".probe-*")
+	if err != nil {
+		return fmt.Errorf("-o %s: cannot write there: %w", out, err)
+	}
+	probe.Close()
+	return os.Remove(probe.Name())
+}
+
+// keepCheckpoint moves an earlier run's checkpoint aside (to the first free
+// CKPT.N) before a new run starts over, and says so.
+func keepCheckpoint(ckpt string, w io.Writer) error {
+	if _, err := os.Lstat(ckpt); errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	for n := 1; ; n++ {
+		aside := fmt.Sprintf("%s.%d", ckpt, n)
+		if _, err := os.Lstat(aside); !errors.Is(err, fs.ErrNotExist) {
+			continue
+		}
+		if err := os.Rename(ckpt, aside); err != nil {
+			return fmt.Errorf("keeping the earlier checkpoint: %w", err)
+		}
+		fmt.Fprintf(w, "Kept the earlier run's checkpoint %s as %s (this run starts over; --resume continues a checkpoint)\n", ckpt, aside)
+		return nil
+	}
+}
+
+// trainOutputs are the files train writes for one model.
+type trainOutputs struct {
+	model, checkpoint       string
+	historyCSV, historyJSON string
+	curves                  string
+}
+
+// outputsFor names the files of model m after it, so two models in one
+// folder keep their own: m.ecnn.ckpt, m.history.csv, m.history.json and
+// m.curves.png for m.ecnn.
+func outputsFor(m string) trainOutputs {
+	stem := strings.TrimSuffix(m, filepath.Ext(m))
+	return trainOutputs{model: m, checkpoint: m + ".ckpt", historyCSV: stem + ".history.csv", historyJSON: stem + ".history.json",
+		curves: stem + ".curves.png"}
 }
 
 func absPath(p string) string {

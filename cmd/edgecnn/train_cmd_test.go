@@ -29,7 +29,7 @@ func TestTrainEvalPredict(t *testing.T) {
 	require.Equal(t, 2, rep.Epochs)
 	require.Contains(t, stderr, "Epoch 2/2\n3/3 [==============================]")
 	require.Contains(t, stderr, "val_binary_accuracy: ")
-	for _, f := range []string{"history.csv", "history.json", "learning-curves.png", "model.ecnn.ckpt"} {
+	for _, f := range []string{"model.history.csv", "model.history.json", "model.curves.png", "model.ecnn.ckpt"} {
 		require.FileExists(t, filepath.Join(filepath.Dir(out), f))
 	}
 	m, err := model.Load(out)
@@ -40,14 +40,14 @@ func TestTrainEvalPredict(t *testing.T) {
 	require.Equal(t, int64(1), m.Provenance.Seed)
 	require.Contains(t, m.Provenance.TrainData, "train")
 	require.Contains(t, m.Provenance.Metrics, "val_binary_accuracy")
-	first, err := os.ReadFile(filepath.Join(filepath.Dir(out), "history.csv"))
+	first, err := os.ReadFile(filepath.Join(filepath.Dir(out), "model.history.csv"))
 	require.NoError(t, err)
 
 	// --resume continues with the same history.
 	_, stderr, err = runCmd(t, newTrainCmd(), append(args, "--epochs", "3", "--resume")...)
 	require.NoError(t, err, stderr)
 	require.NotContains(t, stderr, "Epoch 1/3")
-	second, err := os.ReadFile(filepath.Join(filepath.Dir(out), "history.csv"))
+	second, err := os.ReadFile(filepath.Join(filepath.Dir(out), "model.history.csv"))
 	require.NoError(t, err)
 	rows1, rows2 := strings.Split(string(first), "\n"), strings.Split(string(second), "\n")
 	require.Len(t, rows2, 5) // header, 3 epochs, final newline
@@ -73,7 +73,7 @@ func TestTrainEvalPredict(t *testing.T) {
 	require.NoError(t, err, stderr)
 	lines := strings.Split(strings.TrimSpace(stdout), "\n")
 	require.Len(t, lines, 2)
-	var p prediction
+	var p inferLine
 	require.NoError(t, json.Unmarshal([]byte(lines[0]), &p))
 	require.Contains(t, []string{"Car", "Truck"}, p.Label)
 	require.True(t, p.Probability >= 0.5 && p.Probability <= 1)

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"image/color"
 	"io"
+	"math"
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
@@ -63,9 +64,11 @@ func panel(title string, h *train.History, key, valKey string, legendTop bool) (
 	}
 	for i, k := range keys {
 		values := h.Series(k)
-		xys := make(plotter.XYs, len(values))
+		xys := make(plotter.XYs, 0, len(values))
 		for e, v := range values {
-			xys[e] = plotter.XY{X: float64(h.Epochs[e].Epoch), Y: v}
+			if !math.IsNaN(v) && !math.IsInf(v, 0) { // a diverged epoch has no point
+				xys = append(xys, plotter.XY{X: float64(h.Epochs[e].Epoch), Y: v})
+			}
 		}
 		line, points, err := plotter.NewLinePoints(xys)
 		if err != nil {

@@ -5,6 +5,7 @@ import (
 	"math"
 	"math/big"
 	"math/rand"
+	"runtime"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -166,8 +167,19 @@ func TestPackLayout(t *testing.T) {
 	require.Equal(t, make([]int8, 16), packed[144:160])
 }
 
+// optimised returns the implementations besides the reference, or skips the
+// test where this build runs only the reference (purego, 32-bit ARM, a CPU
+// without the SIMD extensions): there is nothing to compare it with.
+func optimised(t *testing.T) []implementation {
+	t.Helper()
+	if len(implementations) == 1 {
+		t.Skipf("only the reference kernels run on this build (GOARCH=%s, purego tag or no SIMD extensions): nothing to compare", runtime.GOARCH)
+	}
+	return implementations[1:]
+}
+
 func TestImplementationsGEMM(t *testing.T) {
-	for _, impl := range implementations[1:] {
+	for _, impl := range optimised(t) {
 		t.Run(impl.name, func(t *testing.T) {
 			r := rand.New(rand.NewSource(3))
 			for _, c := range gemmCases() {
@@ -230,7 +242,7 @@ func TestImplementationsRequantEdges(t *testing.T) {
 	for i, x := range xs {
 		a[i*lda] = x
 	}
-	for _, impl := range implementations[1:] {
+	for _, impl := range optimised(t) {
 		t.Run(impl.name, func(t *testing.T) {
 			r := rand.New(rand.NewSource(8))
 			for shift := int32(-31); shift <= 30; shift++ {
@@ -350,7 +362,7 @@ func TestConvGenericMatchesDirect(t *testing.T) {
 }
 
 func TestImplementationsConv(t *testing.T) {
-	for _, impl := range implementations[1:] {
+	for _, impl := range optimised(t) {
 		t.Run(impl.name, func(t *testing.T) {
 			r := rand.New(rand.NewSource(5))
 			for i, s := range convCases() {
@@ -389,7 +401,7 @@ func TestImplementationsMaxPool(t *testing.T) {
 		{8, 8, 32, 2, 2}, {7, 9, 17, 2, 2}, {5, 5, 16, 2, 1}, {6, 6, 3, 2, 2},
 		{9, 9, 20, 3, 3}, {2, 2, 128, 2, 2}, {4, 6, 40, 2, 2}, {3, 3, 64, 2, 1},
 	}
-	for _, impl := range implementations[1:] {
+	for _, impl := range optimised(t) {
 		t.Run(impl.name, func(t *testing.T) {
 			r := rand.New(rand.NewSource(6))
 			for _, sh := range shapes {

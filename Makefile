@@ -7,7 +7,7 @@ QEMU      ?= qemu-aarch64
 HAVE_OPENCV := $(shell pkg-config --exists opencv4 2>/dev/null && echo yes)
 HAVE_QEMU   := $(shell command -v $(QEMU) >/dev/null 2>&1 && echo yes)
 
-.PHONY: all build cross test test-unit test-gocv test-arm64 test-x86-avx2 test-arm lint demo bench bench-arm64 bench-x86 fuzz clean
+.PHONY: all build cross test test-unit test-gocv test-arm64 test-x86-avx2 test-arm mutate lint demo bench bench-arm64 bench-x86 fuzz clean
 
 all: build
 
@@ -21,8 +21,8 @@ cross:
 
 ## test: everything that can run on this machine: lint, unit and data tests,
 ## gocv tests when OpenCV is installed, the arm64 suite under QEMU when qemu-user is installed,
-## and the amd64 AVX2 paths on an emulated CPU without AVX-512.
-test: lint test-unit test-gocv test-arm64 test-x86-avx2
+## the amd64 AVX2 paths on an emulated CPU without AVX-512, and the kernels' mutation test.
+test: lint test-unit test-gocv test-arm64 test-x86-avx2 mutate
 
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
@@ -64,6 +64,12 @@ ifeq ($(HAVE_QEMU_X86),yes)
 else
 	@echo "test-x86-avx2: skipped: not amd64 or qemu-x86_64 not found (apt-get install -y qemu-user)"
 endif
+
+## mutate: small mutations of the Go, AVX2, AVX-512 VNNI and NEON/SDOT kernels (rounding constant,
+## clamp bound, fixup, shift, loop bound, zero point), one at a time on a copy of the tree; the
+## kernel tests must kill every one. Prints the kill rate.
+mutate:
+	GO=$(GO) QEMU=$(QEMU) ./scripts/mutate.sh
 
 ## test-arm: 32-bit Pi OS (generic kernels) under qemu-arm.
 test-arm:

@@ -40,10 +40,7 @@ func oracleInt8(t *testing.T, m *model.Model, rgb []byte) ([][]int8, []float64) 
 			p := poolGeometry(l, shape)
 			maxPoolRef(out, x, &p, lq.ActMin, lq.ActMax, 0, p.OH)
 		case model.AveragePooling2D, model.GlobalAveragePooling2D:
-			p := poolGeometry(l, shape)
-			aq, err := newAvgQuant(&p, q, lq)
-			require.NoError(t, err)
-			avgPoolRef(out, x, &p, &aq, 0, p.OH)
+			oracleAvgPool(t, out, x, poolGeometry(l, shape), q, lq)
 		case model.Flatten:
 			copy(out, x)
 		default:
@@ -57,6 +54,47 @@ func oracleInt8(t *testing.T, m *model.Model, rgb []byte) ([][]int8, []float64) 
 		logits[i] = float64(q.Scale) * float64(int32(v)-q.ZeroPoint)
 	}
 	return outs, oracleProbs(logits)
+}
+
+// oracleAvgPool is AveragePooling2D (or the global one) computed from its
+// definition, apart from avgPoolRef: each output is the mean of the raw
+// inputs its window covers inside the image. With the input's quantisation
+// kept it is rounded half away from zero (TFLite); else it is
+// OutZero + MultiplyByQuantizedMultiplier(sum - count*InZero) with the
+// multiplier of in_scale / (out_scale * count), by gemmlowp's definition:
+// x*2^left*mult/2^31 rounded half up, then divided by 2^right rounded half
+// away from zero. Every intermediate is an integer or a half below 2^53,
+// which float64 holds exactly.
+func oracleAvgPool(t *testing.T, out, x []int8, p poolShape, in model.QuantParams, lq *model.LayerQuant) {
+	t.Helper()
+	for oy := range p.OH {
+		for ox := range p.OW {
+			for c := range p.C {
+				var sum, count float64
+				for ky := range p.KH {
+					for kx := range p.KW {
+						y, xx := oy*p.SH-p.PadTop+ky, ox*p.SW-p.PadLeft+kx
+						if y >= 0 && y < p.H && xx >= 0 && xx < p.W {
+							sum += float64(x[(y*p.W+xx)*p.C+c])
+							count++
+						}
+					}
+				}
+				var v float64
+				if lq.Output == in {
+					v = math.Round(sum / count)
+				} else {
+					mult, shift := kernel.QuantizeMultiplier(float64(in.Scale) / (float64(lq.Output.Scale) * count))
+					left, right := math.Ldexp(1, max(int(shift), 0)), math.Ldexp(1, max(-int(shift), 0))
+					prod := (sum - count*float64(in.ZeroPoint)) * left * float64(mult)
+					require.Less(t, math.Abs(prod), math.Ldexp(1, 52), "the oracle's float64 stays exact")
+					high := math.Floor(prod/math.Ldexp(1, 31) + 0.5)
+					v = float64(lq.Output.ZeroPoint) + math.Round(high/right)
+				}
+				out[(oy*p.OW+ox)*p.C+c] = int8(min(max(v, float64(lq.ActMin)), float64(lq.ActMax)))
+			}
+		}
+	}
 }
 
 // oracleWeights reads canonical weights and the requantisation of a layer.

@@ -28,7 +28,13 @@ func trainedModel(t *testing.T) string {
 	if _, err := os.Stat(carTruckValid); err != nil {
 		t.Skipf("needs the shared car-truck images in %s", carTruckValid)
 	}
-	ds, err := dataset.FromDirectory(carTruckValid, dataset.Options{Height: 32, Width: 32, Warn: func(string) {}})
+	return trainedModelOn(t, carTruckValid)
+}
+
+// trainedModelOn is trainedModel on the labelled image folder dir.
+func trainedModelOn(t *testing.T, dir string) string {
+	t.Helper()
+	ds, err := dataset.FromDirectory(dir, dataset.Options{Height: 32, Width: 32, Warn: func(string) {}})
 	require.NoError(t, err)
 	ds = ds.Subsample(400, 1)
 	net, err := train.Preset("seed-tutorial", 32, 32, 3, len(ds.ClassNames))

@@ -5,6 +5,8 @@ import (
 	"math"
 	"math/big"
 	"math/rand"
+	"runtime"
+	"slices"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -109,7 +111,7 @@ type gemmCase struct {
 func gemmCases() []gemmCase {
 	cs := []gemmCase{{1, 1, 1, false}, {1, 6, 32768, false}, {1, 1, 6, false}, {3, 300, 40, false}, {5, 260, 17, true},
 		{67, 7, 33, false}, {130, 5, 3, true}} // more rows than one buffer of a partial channel block
-	for _, m := range []int{1, 3, 5, 6, 7, 9, 13} {
+	for _, m := range []int{1, 2, 3, 5, 6, 7, 9, 13} {
 		for _, n := range []int{1, 3, 4, 5, 8, 13, 16, 20, 33} {
 			for _, k := range []int{1, 15, 16, 17, 75, 100} {
 				cs = append(cs, gemmCase{m, n, k, (m+n+k)%3 == 0})
@@ -166,8 +168,19 @@ func TestPackLayout(t *testing.T) {
 	require.Equal(t, make([]int8, 16), packed[144:160])
 }
 
+// optimised returns the implementations besides the reference, or skips the
+// test where this build runs only the reference (purego, 32-bit ARM, a CPU
+// without the SIMD extensions): there is nothing to compare it with.
+func optimised(t *testing.T) []implementation {
+	t.Helper()
+	if len(implementations) == 1 {
+		t.Skipf("only the reference kernels run on this build (GOARCH=%s, purego tag or no SIMD extensions): nothing to compare", runtime.GOARCH)
+	}
+	return implementations[1:]
+}
+
 func TestImplementationsGEMM(t *testing.T) {
-	for _, impl := range implementations[1:] {
+	for _, impl := range optimised(t) {
 		t.Run(impl.name, func(t *testing.T) {
 			r := rand.New(rand.NewSource(3))
 			for _, c := range gemmCases() {
@@ -198,11 +211,29 @@ func TestImplementationsGEMM(t *testing.T) {
 	}
 }
 
-// requantEdgeChannels returns, for a shift, channels whose bias puts
-// x + bias (x a small row value) next to the rounding ties of MulQ, at the
-// int32 limits, or anywhere, with multipliers 0.5, almost 1, random, 0 and
-// -2^31 (outside Requant's range, but it reaches the reference's saturation).
-func requantEdgeChannels(r *rand.Rand, shift int32) (bias, mult []int32) {
+// requantClamp is an output zero point and clamp of a requantisation edge case.
+type requantClamp struct{ zero, lo, hi int32 }
+
+// requantClamps are the clamps the edge cases go through around zero point
+// oz (in [-127, 126]): the full range, a fused ReLU, ActMin one below the
+// zero point (the lowest clamp that still needs RoundingDivideByPOT's
+// rounding of negative halves), ActMax at, below and just above the zero
+// point, a one-value range, and zero points at the int8 limits.
+func requantClamps(oz int32) []requantClamp {
+	return []requantClamp{
+		{oz, -128, 127}, {oz, oz, 127}, {oz, oz - 1, 127}, {oz, oz - 1, oz + 1},
+		{oz, -128, oz}, {oz, -128, oz - 1}, {oz, oz, oz + 6}, {oz, oz, oz},
+		{-128, -128, 127}, {127, -128, 127}, {127, 126, 127}, {-128, -128, -127},
+	}
+}
+
+// requantEdgeChannels returns, for a shift and clamp, channels whose bias
+// puts x + bias (x a small row value) next to the rounding ties of MulQ,
+// next to the clamp bounds, at the int32 limits, or anywhere, with
+// multipliers 0.5, almost 1, random and 0. saturating adds the multiplier
+// -2^31 (outside Requant's range, but it reaches the reference's
+// saturation; the amd64 Prepare refuses it).
+func requantEdgeChannels(r *rand.Rand, shift int32, c requantClamp, saturating bool) (bias, mult []int32) {
 	right := max(-shift, 0)
 	var bases []int64
 	for _, odd := range []int64{1, 3, 1<<20 + 1} {
@@ -212,8 +243,15 @@ func requantEdgeChannels(r *rand.Rand, shift int32) (bias, mult []int32) {
 			bases = append(bases, sign*odd<<right, sign*odd<<right/2)
 		}
 	}
+	for _, e := range []int64{-1, 0, 1} { // the clamp bounds after a multiplier of almost 1
+		bases = append(bases, (int64(c.lo-c.zero)+e)<<right, (int64(c.hi-c.zero)+e)<<right)
+	}
 	bases = append(bases, 0, math.MinInt32, math.MaxInt32, math.MinInt32+128, math.MaxInt32-128, int64(int32(r.Uint32())))
-	for _, m := range []int32{1 << 30, math.MaxInt32, int32(1<<30 + r.Int63n(1<<30)), 0, math.MinInt32} {
+	mults := []int32{1 << 30, math.MaxInt32, int32(1<<30 + r.Int63n(1<<30)), 0}
+	if saturating {
+		mults = append(mults, math.MinInt32)
+	}
+	for _, m := range mults {
 		for _, b := range bases {
 			bias, mult = append(bias, int32(b)), append(mult, m)
 		}
@@ -221,34 +259,103 @@ func requantEdgeChannels(r *rand.Rand, shift int32) (bias, mult []int32) {
 	return bias, mult
 }
 
-func TestImplementationsRequantEdges(t *testing.T) {
-	// k = 1 and weights 1: row i's accumulator is xs[i] + Bias[j].
-	xs := []int8{-128, -5, -4, -3, -2, -1, 0, 1, 2, 3, 4, 5, 127}
+// requantEdge is one requantisation edge case: rows of values xs against
+// channels of weight 1, so that out[i][j] = requant(xs[i] + Bias[j]), and
+// those outputs in exact arithmetic.
+type requantEdge struct {
+	rq   Requant
+	want []int8 // len(xs) rows of n channels
+}
+
+// requantEdgeXs are the row values of the edge cases.
+var requantEdgeXs = []int8{-128, -5, -4, -3, -2, -1, 0, 1, 2, 3, 4, 5, 127}
+
+// requantEdges builds the edge cases: every shift from -31 to 30 with the
+// full-range clamp and with the multiplier -2^31, and a spread of shifts
+// (both extremes, small, large, left) with every clamp of requantClamps.
+func requantEdges() []requantEdge {
+	r := rand.New(rand.NewSource(8))
+	var cases []requantEdge
+	add := func(shift int32, c requantClamp, saturating bool) {
+		bias, mult := requantEdgeChannels(r, shift, c, saturating)
+		n := len(bias)
+		e := requantEdge{rq: Requant{Bias: bias, Multiplier: mult, Shift: make([]int32, n), OutZero: c.zero, ActMin: c.lo, ActMax: c.hi}}
+		for j := range n {
+			e.rq.Shift[j] = shift
+		}
+		for _, x := range requantEdgeXs {
+			for j := range n {
+				v := c.zero + mulQBig(int32(x)+bias[j], mult[j], shift) // the int32 sum wraps, as in the kernels
+				e.want = append(e.want, int8(min(max(v, c.lo), c.hi)))
+			}
+		}
+		cases = append(cases, e)
+	}
+	for shift := int32(-31); shift <= 30; shift++ {
+		oz := int32(r.Intn(254) - 127)
+		add(shift, requantClamp{oz, -128, 127}, false)
+		add(shift, requantClamp{oz, -128, 127}, true)
+	}
+	for _, shift := range []int32{-31, -30, -24, -17, -9, -2, -1, 0, 1, 4, 30} {
+		for _, c := range requantClamps(int32(r.Intn(250) - 124)) {
+			add(shift, c, false)
+		}
+	}
+	return cases
+}
+
+// Every GEMM and Conv path of every kernel set (the reference included:
+// here it is checked against exact arithmetic) requantises the edge cases
+// exactly: GEMM and Conv with and without prepared constants, which on
+// amd64 are different tile kernels. The Conv is a 1x1 convolution of one
+// channel over two rows of 13 pixels, so its accumulators are the row
+// values as in GEMM.
+func TestRequantEdgesEveryPath(t *testing.T) {
+	cases := requantEdges()
+	xs := requantEdgeXs
 	m := len(xs)
 	lda := KStep
 	a := make([]int8, m*lda)
+	in := make([]int8, 2*m) // row 0: xs, row 1: xs reversed
 	for i, x := range xs {
 		a[i*lda] = x
+		in[i], in[2*m-1-i] = x, x
 	}
-	for _, impl := range implementations[1:] {
+	for _, impl := range implementations {
 		t.Run(impl.name, func(t *testing.T) {
-			r := rand.New(rand.NewSource(8))
-			for shift := int32(-31); shift <= 30; shift++ {
-				bias, mult := requantEdgeChannels(r, shift)
-				n := len(bias)
-				rq := &Requant{Bias: bias, Multiplier: mult, Shift: make([]int32, n), OutZero: int32(r.Intn(256) - 128), ActMin: -128, ActMax: 127}
-				for j := range rq.Shift {
-					rq.Shift[j] = shift
-				}
+			for ci, e := range cases {
+				n := len(e.rq.Bias)
 				w := make([]int8, n)
 				fill(w, 1)
 				packed := make([]int8, PackedLen(n, 1))
 				Pack(packed, w, n, 1)
-				want, got := make([]int8, m*n), make([]int8, m*n)
-				gemmGeneric(want, n, a, lda, m, n, 1, packed, rq)
-				impl.prepare(rq, packed, n, 1)
-				impl.gemm(got, n, a, lda, m, n, 1, packed, rq)
-				require.Equal(t, want, got, "shift %d", shift)
+				s := ConvShape{H: 2, W: m, C: 1, KH: 1, KW: 1, SH: 1, SW: 1, OH: 2, OW: m, OC: n}
+				scratch := make([]int8, ConvScratchLen(&s))
+				wantConv := make([]int8, 2*m*n)
+				copy(wantConv, e.want)
+				for i := range m {
+					copy(wantConv[(2*m-1-i)*n:][:n], e.want[i*n:][:n])
+				}
+				for _, prepare := range []bool{false, true} {
+					rq := e.rq
+					rq.prepared = prepared{}
+					if prepare {
+						impl.prepare(&rq, packed, n, 1)
+						// The amd64 sets (those with a panel) take their
+						// tile kernels only with prepared constants.
+						if impl.panel != nil && !slices.Contains(rq.Multiplier, math.MinInt32) {
+							require.NotZero(t, rq.PreparedBytes(), "case %d", ci)
+						}
+					}
+					what := fmt.Sprintf("case %d: shift %d, zero %d, clamp [%d, %d], prepared %v (%d bytes)",
+						ci, rq.Shift[0], rq.OutZero, rq.ActMin, rq.ActMax, prepare, rq.PreparedBytes())
+					got := make([]int8, m*n)
+					impl.gemm(got, n, a, lda, m, n, 1, packed, &rq)
+					require.Equal(t, e.want, got, "GEMM, %s", what)
+					got = make([]int8, 2*m*n)
+					impl.conv(got, in, &s, packed, &rq, scratch, 0, 2)
+					require.Equal(t, wantConv, got, "Conv, %s", what)
+				}
 			}
 		})
 	}
@@ -350,7 +457,7 @@ func TestConvGenericMatchesDirect(t *testing.T) {
 }
 
 func TestImplementationsConv(t *testing.T) {
-	for _, impl := range implementations[1:] {
+	for _, impl := range optimised(t) {
 		t.Run(impl.name, func(t *testing.T) {
 			r := rand.New(rand.NewSource(5))
 			for i, s := range convCases() {
@@ -389,7 +496,7 @@ func TestImplementationsMaxPool(t *testing.T) {
 		{8, 8, 32, 2, 2}, {7, 9, 17, 2, 2}, {5, 5, 16, 2, 1}, {6, 6, 3, 2, 2},
 		{9, 9, 20, 3, 3}, {2, 2, 128, 2, 2}, {4, 6, 40, 2, 2}, {3, 3, 64, 2, 1},
 	}
-	for _, impl := range implementations[1:] {
+	for _, impl := range optimised(t) {
 		t.Run(impl.name, func(t *testing.T) {
 			r := rand.New(rand.NewSource(6))
 			for _, sh := range shapes {

@@ -38,6 +38,8 @@ type runOptions struct {
 	hold         time.Duration
 	summaryEvery time.Duration
 	asJSON       bool
+	http         httpOptions
+	uncertain    uncertainOptions
 }
 
 // runMemoryLimit is the Go heap's soft limit during edgecnn run, so the
@@ -70,11 +72,23 @@ replaced before they were classified are counted as dropped. A live camera
 that disappears (unplugged, command exited) is reopened with back-off (0.5 s
 doubling to 8 s). --gpio PIN=CLASS drives a pin high while CLASS has a
 probability over --threshold, and low once it has been absent for --hold.
-SIGINT and SIGTERM stop the run cleanly.`,
+SIGINT and SIGTERM stop the run cleanly.
+
+--http :8080 serves a live page: the newest frame (MJPEG, at most --http-fps,
+encoded only while someone watches), the label and a bar per class, fps,
+latency, dropped frames, uptime; /api/status (JSON), /metrics (Prometheus)
+and /healthz. Without --http-user and --http-password-file it listens on
+localhost only, unless --http-public.
+
+--save-uncertain DIR saves the frames whose top probability is under --below
+into DIR/<predicted label>/ at the model's input size, at most one per
+--save-every and within --save-quota, for relabelling and retraining.`,
 		Example: `  edgecnn run --model model.q8.ecnn --camera 'cmd:rpicam-vid -t 0 --codec mjpeg --width 640 --height 480 -o -'
   edgecnn run --model model.q8.ecnn --camera 'cmd:rpicam-vid -t 0 --codec yuv420 --width 640 --height 480 -o -' --camera-format yuv420 --camera-size 640x480
   edgecnn run --model model.q8.ecnn --camera /dev/video0 --gpio GPIO17=Truck --hold 1s
   edgecnn run --model model.q8.ecnn --camera photos/valid --json --frames 100
+  edgecnn run --model model.q8.ecnn --camera /dev/video0 --http :8080 --http-user pi --http-password-file /etc/edgecnn/password
+  edgecnn run --model model.q8.ecnn --camera /dev/video0 --save-uncertain unsure --below 0.7 --save-quota 1GiB
   edgecnn run --model model.q8.ecnn --camera 'gst:libcamerasrc ! video/x-raw,width=640,height=480 ! videoconvert ! video/x-raw,format=BGR ! appsink drop=true max-buffers=1'`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -94,6 +108,8 @@ SIGINT and SIGTERM stop the run cleanly.`,
 	f.DurationVar(&o.hold, "hold", 500*time.Millisecond, "keep a --gpio pin high this long after its class was last seen")
 	f.DurationVar(&o.summaryEvery, "summary-every", 5*time.Second, "print a summary to stderr this often (0: only at the end)")
 	f.BoolVar(&o.asJSON, "json", false, "print one JSON object per frame")
+	o.http.register(f)
+	o.uncertain.register(f)
 	c.MarkFlagRequired("model")
 	c.MarkFlagRequired("camera")
 	rootCmd.AddCommand(c)
@@ -147,11 +163,17 @@ func runCamera(ctx context.Context, o runOptions, out, errw io.Writer) (err erro
 	fmt.Fprintf(errw, "edgecnn: %s on %s (%dx%d input, %s kernels, arena %d KiB)\n",
 		o.model, cam.Name(), w, h, infer.KernelPath(), rt.ArenaBytes()>>10)
 
+	hooks, err := startRunHooks(o, rt, cam.Name(), stream.Dropped, errw)
+	if err != nil {
+		return err
+	}
+	defer hooks.close()
+
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	loop, err := runloop.New(runloop.Config{
 		Source: stream, Classifier: runtimeClassifier{rt}, Pins: pins, Out: out, JSON: o.asJSON, Log: errw,
-		MaxFrames: o.frames, FPS: o.fps, SummaryEvery: o.summaryEvery,
+		MaxFrames: o.frames, FPS: o.fps, SummaryEvery: o.summaryEvery, Observers: hooks.observers,
 	})
 	if err != nil {
 		return err

@@ -345,3 +345,19 @@ func TestWatchButtonReportsPinError(t *testing.T) {
 	require.ErrorContains(t, err, "button GPIO27")
 	require.NotErrorIs(t, err, fs.ErrNotExist)
 }
+
+func TestLoopStopsAfterLimit(t *testing.T) {
+	reqs := make(chan Request, 8)
+	for range 5 {
+		reqs <- Request{Label: "Car"}
+	}
+	s := newSaver(t, Options{})
+	loop := &Loop{Source: &fakeSource{limit: 100}, Saver: s, Requests: reqs, Limit: 3}
+	n, err := loop.Run(context.Background())
+	require.NoError(t, err)
+	require.Equal(t, 3, n)
+	require.Len(t, reqs, 2, "the requests beyond the limit are left")
+	m, err := filepath.Glob(filepath.Join(s.opt.Dir, "Car", "*.jpg"))
+	require.NoError(t, err)
+	require.Len(t, m, 3)
+}

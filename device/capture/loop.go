@@ -43,14 +43,16 @@ type Loop struct {
 	Observer runloop.Observer
 	// Log receives a line per frame saved or failed; nil: none.
 	Log io.Writer
+	// Limit stops the loop after that many saved frames (0: no limit).
+	Limit int
 }
 
-// Run reads frames until the source ends or ctx is done (both a clean
-// stop) and saves the frame that follows each request. Saving errors are
+// Run reads frames until the source ends, ctx is done (both a clean stop)
+// or Limit frames were saved, and saves the frame that follows each request. Saving errors are
 // logged (and replied) and do not stop the loop; a camera error does.
 func (l *Loop) Run(ctx context.Context) (saved int, err error) {
 	none := runloop.Prediction{Class: -1}
-	for {
+	for l.Limit == 0 || saved < l.Limit {
 		f, err := l.Source.Next(ctx)
 		if err != nil {
 			if device.IsEnd(err) || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
@@ -61,7 +63,7 @@ func (l *Loop) Run(ctx context.Context) (saved int, err error) {
 		if l.Observer != nil {
 			l.Observer.Observe(f, none, 0)
 		}
-		for pending := true; pending; {
+		for pending := true; pending && (l.Limit == 0 || saved < l.Limit); {
 			select {
 			case req := <-l.Requests:
 				path, err := l.Saver.Save(f, req.Label, "")
@@ -79,6 +81,7 @@ func (l *Loop) Run(ctx context.Context) (saved int, err error) {
 			}
 		}
 	}
+	return saved, nil
 }
 
 func (l *Loop) logf(format string, args ...any) {

@@ -9,7 +9,7 @@ import (
 )
 
 // fpsWindow is the span of recent frames the frame rate is measured over.
-const fpsWindow = 2 * time.Second
+const fpsWindow = 5 * time.Second
 
 // Status is what /api/status returns.
 type Status struct {
@@ -23,7 +23,7 @@ type Status struct {
 	Label         string    `json:"label"`
 	Probability   float32   `json:"probability"`
 	Probabilities []float32 `json:"probabilities"`
-	// FPS is the frame rate over the last two seconds.
+	// FPS is the frame rate over the last five seconds.
 	FPS float64 `json:"fps"`
 	// LatencyMedianMS and LatencyP99MS cover the last 512 frames.
 	LatencyMedianMS float64 `json:"latency_median_ms"`
@@ -107,6 +107,9 @@ func appendMetrics(b []byte, st Status) []byte {
 		b = append(b, name...)
 		b = append(b, labels...)
 		b = append(b, ' ')
+		if v != math.Trunc(v) {
+			v, _ = strconv.ParseFloat(strconv.FormatFloat(v, 'g', 9, 64), 64) // no 0.0022897409999999997
+		}
 		b = strconv.AppendFloat(b, v, 'g', -1, 64)
 		b = append(b, '\n')
 	}
@@ -116,7 +119,7 @@ func appendMetrics(b []byte, st Status) []byte {
 	value("edgecnn_frames_total", "", float64(st.Frames))
 	metric("edgecnn_frames_dropped_total", "counter", "Camera frames replaced by a newer one before they were classified.")
 	value("edgecnn_frames_dropped_total", "", float64(st.Dropped))
-	metric("edgecnn_fps", "gauge", "Frames per second over the last two seconds.")
+	metric("edgecnn_fps", "gauge", "Frames per second over the last five seconds.")
 	value("edgecnn_fps", "", st.FPS)
 	metric("edgecnn_latency_seconds", "gauge", "Inference latency quantiles over the last 512 frames.")
 	value("edgecnn_latency_seconds", `{quantile="0.5"}`, st.LatencyMedianMS/1000)

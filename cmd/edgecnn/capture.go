@@ -40,7 +40,10 @@ type captureOptions struct {
 	http          httpOptions
 }
 
-func init() {
+func init() { rootCmd.AddCommand(newCaptureCmd()) }
+
+// newCaptureCmd builds the capture command (fresh flags each time).
+func newCaptureCmd() *cobra.Command {
 	var o captureOptions
 	c := &cobra.Command{
 		Use:   "capture --camera SPEC --out DIR --label CLASS",
@@ -87,7 +90,7 @@ folder or video source.`,
 	c.MarkFlagRequired("camera")
 	c.MarkFlagRequired("out")
 	c.MarkFlagRequired("label")
-	rootCmd.AddCommand(c)
+	return c
 }
 
 // saverOptions resolves the image size, interpolation and quota.

@@ -44,25 +44,19 @@ func (s *syncBuffer) String() string {
 	return s.b.String()
 }
 
-// startCmd runs the CLI with args in the background until ctx is done; the
-// returned channel yields its error.
-func startCmd(t *testing.T, ctx context.Context, stdin io.Reader, args ...string) (stdout, stderr *syncBuffer, done <-chan error) {
-	sub, _, err := rootCmd.Find(args)
-	require.NoError(t, err)
-	sub.SetContext(ctx) // a subcommand takes the root's context only while it has none
-	t.Cleanup(func() { // cobra keeps the context (root and subcommand) and input for later runs
-		rootCmd.SetContext(context.Background())
-		sub.SetContext(context.Background())
-		rootCmd.SetIn(nil)
-	})
+// startRun runs edgecnn run with o in the background until ctx is done;
+// the returned channel yields its error.
+func startRun(ctx context.Context, o runOptions) (stdout, stderr *syncBuffer, done <-chan error) {
 	stdout, stderr = &syncBuffer{}, &syncBuffer{}
 	ch := make(chan error, 1)
-	rootCmd.SetOut(stdout)
-	rootCmd.SetErr(stderr)
-	rootCmd.SetIn(stdin)
-	rootCmd.SetArgs(args)
-	go func() { ch <- rootCmd.ExecuteContext(ctx) }()
+	go func() { ch <- runCamera(ctx, o, stdout, stderr) }()
 	return stdout, stderr, ch
+}
+
+// withPage adds a live page on a free localhost port to o.
+func withPage(o runOptions) runOptions {
+	o.http = httpOptions{addr: "127.0.0.1:0", fps: 5}
+	return o
 }
 
 var pageURL = regexp.MustCompile(`live page on (http://\S+/)`)
@@ -123,8 +117,9 @@ func TestRunServesLivePage(t *testing.T) {
 	modelPath := writeTestModel(t, 32)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	stdout, stderr, done := startCmd(t, ctx, nil, "run", "--model", modelPath, "--camera", framesFolder(t, 400),
-		"--fps", "20", "--json", "--http", "127.0.0.1:0", "--http-fps", "10")
+	o := withPage(defaultRunOptions(modelPath, framesFolder(t, 400)))
+	o.fps, o.http.fps = 20, 10
+	stdout, stderr, done := startRun(ctx, o)
 	url := waitForPage(t, stderr, done)
 
 	var st live.Status
@@ -169,47 +164,76 @@ func TestRunServesLivePage(t *testing.T) {
 	require.Contains(t, stdout.String(), `"label":`)
 }
 
-func TestRunLivePageFlagErrors(t *testing.T) {
+func TestRunLivePageAndSaverErrors(t *testing.T) {
 	modelPath := writeTestModel(t, 32)
 	dir := writeTestImages(t, 2)
 	empty := filepath.Join(t.TempDir(), "password")
 	require.NoError(t, os.WriteFile(empty, []byte("\n"), 0o600))
+	page := func(h httpOptions) func(*runOptions) { return func(o *runOptions) { o.http = h } }
+	unsure := func(below float64, quota string) func(*runOptions) {
+		return func(o *runOptions) {
+			o.uncertain = uncertainOptions{dir: t.TempDir(), below: below, every: time.Second, quota: quota}
+		}
+	}
 	for _, c := range []struct {
-		args []string
+		set  func(*runOptions)
 		want string
 	}{
-		{[]string{"--http", "192.0.2.1:8080"}, "only listens on localhost"},
-		{[]string{"--http", ":0", "--http-user", "pi"}, "go together"},
-		{[]string{"--http", ":0", "--http-user", "pi", "--http-password-file", empty}, "the first line is empty"},
-		{[]string{"--http", ":0", "--http-user", "pi", "--http-password-file", empty + ".missing"}, "password.missing"},
-		{[]string{"--http-public"}, "need --http"},
-		{[]string{"--http", ":0", "--http-fps", "0"}, "--http-fps 0"},
-		{[]string{"--save-uncertain", t.TempDir(), "--below", "0"}, "threshold 0"},
-		{[]string{"--save-uncertain", t.TempDir(), "--save-quota", "lots"}, `--save-quota: "lots"`},
+		{page(httpOptions{addr: "192.0.2.1:8080", fps: 5}), "only listens on localhost"},
+		{page(httpOptions{addr: "127.0.0.1:0", fps: 5, user: "pi"}), "go together"},
+		{page(httpOptions{addr: "127.0.0.1:0", fps: 5, user: "pi", passwordFile: empty}), "the first line is empty"},
+		{page(httpOptions{addr: "127.0.0.1:0", fps: 5, user: "pi", passwordFile: empty + ".missing"}), "password.missing"},
+		{page(httpOptions{public: true}), "need --http"},
+		{page(httpOptions{addr: "127.0.0.1:0"}), "--http-fps 0"},
+		{unsure(0, "1GiB"), "threshold 0"},
+		{unsure(0.5, "lots"), `--save-quota: "lots"`},
 	} {
-		args := append([]string{"run", "--model", modelPath, "--camera", dir}, c.args...)
-		_, _, err := runCmd(t, rootCmd, args...)
-		require.ErrorContains(t, err, c.want, "%v", c.args)
-		// Reset the flags this case set (cobra keeps values between runs).
-		_, _, err = runCmd(t, rootCmd, "run", "--model", modelPath, "--camera", dir, "--http", "", "--http-user", "",
-			"--http-password-file", "", "--http-public=false", "--http-fps", "5", "--save-uncertain", "", "--below", "0.7",
-			"--save-quota", "500MiB", "--frames", "1")
-		require.NoError(t, err)
+		o := defaultRunOptions(modelPath, dir)
+		c.set(&o)
+		err := runCamera(context.Background(), o, io.Discard, io.Discard)
+		require.ErrorContains(t, err, c.want)
 	}
+}
+
+// A live page with a password: nothing without it, everything with it.
+func TestRunLivePageWithPassword(t *testing.T) {
+	pw := filepath.Join(t.TempDir(), "password")
+	require.NoError(t, os.WriteFile(pw, []byte("s3cret\n"), 0o600))
+	o := withPage(defaultRunOptions(writeTestModel(t, 32), framesFolder(t, 200)))
+	o.fps, o.http.user, o.http.passwordFile = 20, "pi", pw
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	_, stderr, done := startRun(ctx, o)
+	url := waitForPage(t, stderr, done)
+	get := func(user, pass string) int {
+		req, err := http.NewRequest(http.MethodGet, url+"api/status", nil)
+		require.NoError(t, err)
+		if user != "" {
+			req.SetBasicAuth(user, pass)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		require.NoError(t, err)
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	require.Equal(t, http.StatusUnauthorized, get("", ""))
+	require.Equal(t, http.StatusUnauthorized, get("pi", "s3cret\n"))
+	require.Equal(t, http.StatusOK, get("pi", "s3cret"))
+	cancel()
+	require.NoError(t, <-done)
 }
 
 func TestRunSavesUncertainFrames(t *testing.T) {
 	modelPath := writeTestModel(t, 32) // random weights: every answer is unsure
 	out := filepath.Join(t.TempDir(), "unsure")
-	_, stderr, err := runCmd(t, rootCmd, "run", "--model", modelPath, "--camera", writeTestImages(t, 6),
-		"--save-uncertain", out, "--below", "0.99", "--save-every", "0")
-	require.NoError(t, err)
-	_, _, _ = runCmd(t, rootCmd, "run", "--model", modelPath, "--camera", writeTestImages(t, 1), "--save-uncertain", "",
-		"--below", "0.7", "--save-every", "1s")
+	o := defaultRunOptions(modelPath, writeTestImages(t, 6))
+	o.uncertain = uncertainOptions{dir: out, below: 0.99, quota: "1MiB"}
+	var stderr bytes.Buffer
+	require.NoError(t, runCamera(context.Background(), o, io.Discard, &stderr))
 	files, err := filepath.Glob(filepath.Join(out, "*", "*-p0.*.jpg"))
 	require.NoError(t, err)
-	require.NotEmpty(t, files, stderr)
-	require.Contains(t, stderr, "saved uncertain frame")
+	require.NotEmpty(t, files, stderr.String())
+	require.Contains(t, stderr.String(), "saved uncertain frame")
 	for _, f := range files {
 		require.Contains(t, []string{"Car", "Truck"}, filepath.Base(filepath.Dir(f)))
 		b, err := os.ReadFile(f)
@@ -266,10 +290,14 @@ func TestLivePageInChromium(t *testing.T) {
 	}
 	bin := chromiumPath(t)
 	modelPath := writeTestModel(t, 128)
+	if _, err := os.Stat(carTruckValid); err == nil {
+		modelPath = trainedModel(t) // tells the photos apart: a more telling screenshot
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	_, stderr, done := startCmd(t, ctx, nil, "run", "--model", modelPath, "--camera", framesFolder(t, 1000),
-		"--fps", "4", "--http", "127.0.0.1:0")
+	o := withPage(defaultRunOptions(modelPath, framesFolder(t, 1000)))
+	o.fps = 4
+	_, stderr, done := startRun(ctx, o)
 	url := waitForPage(t, stderr, done)
 
 	dom := string(chromium(t, bin, "--dump-dom", url))

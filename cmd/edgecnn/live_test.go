@@ -18,12 +18,15 @@ import (
 	"regexp"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/edgecnn/edgecnn/device"
 	"github.com/edgecnn/edgecnn/device/live"
+	"github.com/edgecnn/edgecnn/device/runloop"
 )
 
 // syncBuffer is a bytes.Buffer that a command writes while the test reads.
@@ -336,4 +339,67 @@ func TestLivePageInChromium(t *testing.T) {
 	require.Greater(t, std, 50.0, "the frame area is not flat (variance %.1f)", std)
 	cancel()
 	require.NoError(t, <-done)
+}
+
+// frameCamera is an endless camera of w x h frames, one every 200 µs, that
+// costs next to nothing, so a benchmark measures the loop and not the source.
+type frameCamera struct {
+	w, h   int
+	closed atomic.Bool
+}
+
+func (c *frameCamera) Name() string { return "synthetic camera" }
+func (c *frameCamera) Close() error { c.closed.Store(true); return nil }
+func (c *frameCamera) Read(f *device.Frame) error {
+	time.Sleep(200 * time.Microsecond)
+	if c.closed.Load() {
+		return device.ErrClosed
+	}
+	if f.Width != c.w || f.Height != c.h {
+		f.Resize(c.w, c.h)
+		for i := range f.Pix {
+			f.Pix[i] = byte(i * 7 / 3)
+		}
+	}
+	return nil
+}
+
+// The run loop's frame rate (seed-tutorial@128, 640x480 frames) with the
+// live page on, without and with somebody watching its MJPEG stream (which
+// encodes 5 frames a second in the HTTP server's goroutine).
+func BenchmarkRunLoopLivePage(b *testing.B) {
+	rt := loadRuntime(b, writeTestModel(b, 128))
+	for _, viewer := range []bool{false, true} {
+		b.Run(map[bool]string{false: "no-viewer", true: "viewer"}[viewer], func(b *testing.B) {
+			page, err := live.New(live.Config{Labels: rt.Labels()})
+			require.NoError(b, err)
+			addr, err := page.Start("127.0.0.1:0")
+			require.NoError(b, err)
+			defer page.Close()
+			stream := device.NewStream(&frameCamera{w: 640, h: 480}, device.StreamOptions{})
+			defer stream.Close()
+			loop, err := runloop.New(runloop.Config{Source: stream, Classifier: runtimeClassifier{rt},
+				Observers: []runloop.Observer{page}})
+			require.NoError(b, err)
+			ctx := context.Background()
+			if viewer {
+				resp, err := http.Get("http://" + addr.String() + "/stream.mjpg")
+				require.NoError(b, err)
+				defer resp.Body.Close()
+				go io.Copy(io.Discard, resp.Body)
+				for page.Viewers() == 0 {
+					require.NoError(b, loop.Step(ctx))
+				}
+			}
+			encoded := page.Encoded()
+			start := time.Now()
+			for b.Loop() {
+				if err := loop.Step(ctx); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "frames/s")
+			b.ReportMetric(float64(page.Encoded()-encoded)/time.Since(start).Seconds(), "jpeg/s")
+		})
+	}
 }

@@ -47,3 +47,22 @@ func TestEncodeRejectsBadInput(t *testing.T) {
 	_, err = e.Encode(make([]byte, 10), 4, 4)
 	require.ErrorContains(t, err, "want 48")
 }
+
+// The cost of one stream frame: a 640x480 camera frame to JPEG (the live
+// page does this at most --http-fps times a second, only while watched).
+func BenchmarkEncode640x480(b *testing.B) {
+	pix := make([]byte, 640*480*3)
+	for i := range pix {
+		pix[i] = byte(i * 7 / 3)
+	}
+	e, err := NewEncoder(75)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := e.Encode(pix, 640, 480); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

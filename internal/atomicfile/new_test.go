@@ -61,3 +61,21 @@ func TestWriteNewCleansUpOnFailure(t *testing.T) {
 	require.Empty(t, entries)
 	require.ErrorContains(t, WriteNew(filepath.Join(dir, "no", "such", "dir"), 0o644, writeString("x")), "no such file")
 }
+
+func TestWriteReplacesAndCleansUp(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "a")
+	require.NoError(t, WriteFile(path, []byte("one"), 0o600))
+	require.NoError(t, WriteFile(path, []byte("two"), 0o600))
+	b, err := os.ReadFile(path)
+	require.NoError(t, err)
+	require.Equal(t, "two", string(b))
+	boom := errors.New("no")
+	require.ErrorIs(t, Write(path, 0o600, func(io.Writer) error { return boom }), boom)
+	b, err = os.ReadFile(path)
+	require.NoError(t, err)
+	require.Equal(t, "two", string(b), "a failed write leaves the old content")
+	entries, err := os.ReadDir(dir)
+	require.NoError(t, err)
+	require.Len(t, entries, 1)
+}

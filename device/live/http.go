@@ -1,14 +1,16 @@
 package live
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"crypto/subtle"
 	_ "embed"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net/http"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -18,62 +20,80 @@ var page []byte
 // boundary separates the MJPEG stream's parts.
 const boundary = "edgecnnframe"
 
-// Handler returns the page's routes: / (the page), /stream.mjpg,
-// /api/status, /metrics, /healthz and, with a Capture function,
-// POST /api/capture. All but /healthz need the configured basic auth.
-func (s *Server) Handler() http.Handler {
-	mux := http.NewServeMux()
-	mux.HandleFunc("GET /{$}", s.servePage)
-	mux.HandleFunc("GET /stream.mjpg", s.serveStream)
-	mux.HandleFunc("GET /api/status", s.serveStatus)
-	mux.HandleFunc("GET /metrics", s.serveMetrics)
-	if s.cfg.Capture != nil {
-		mux.HandleFunc("POST /api/capture", s.serveCapture)
+// handle routes a request: / (the page), /stream.mjpg, /api/status,
+// /metrics, /healthz and, with a Capture function, POST /api/capture. All
+// but /healthz need the configured basic auth.
+func (s *Server) handle(w *response, r *request) {
+	if r.path == "/healthz" && r.method == "GET" {
+		s.serveHealth(w)
+		return
 	}
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path == "/healthz" && r.Method == http.MethodGet {
-			s.serveHealth(w)
-			return
+	if s.cfg.User != "" && !s.authorized(r) {
+		w.fail(401, "authentication required", "WWW-Authenticate", `Basic realm="edgecnn", charset="UTF-8"`)
+		return
+	}
+	want, serve := "GET", func() {}
+	switch r.path {
+	case "/":
+		serve = func() { w.reply(200, "text/html; charset=utf-8", page) }
+	case "/stream.mjpg":
+		serve = func() { s.serveStream(w, r) }
+	case "/api/status":
+		serve = func() {
+			b, _ := json.Marshal(s.Status())
+			w.reply(200, "application/json", b)
 		}
-		if s.cfg.User != "" && !s.authorized(r) {
-			w.Header().Set("WWW-Authenticate", `Basic realm="edgecnn", charset="UTF-8"`)
-			http.Error(w, "authentication required", http.StatusUnauthorized)
-			return
+	case "/metrics":
+		serve = func() { w.reply(200, "text/plain; version=0.0.4; charset=utf-8", appendMetrics(nil, s.Status())) }
+	case "/api/capture":
+		if s.cfg.Capture == nil {
+			serve = nil
+			break
 		}
-		mux.ServeHTTP(w, r)
-	})
+		want, serve = "POST", func() { s.serveCapture(w, r) }
+	default:
+		serve = nil
+	}
+	switch {
+	case serve == nil:
+		w.fail(404, "not found")
+	case r.method != want:
+		w.fail(405, "use "+want, "Allow", want)
+	default:
+		serve()
+	}
 }
 
 // authorized compares the request's credentials with the configured ones
 // in constant time (through their hashes, so the lengths leak nothing).
-func (s *Server) authorized(r *http.Request) bool {
-	user, pass, ok := r.BasicAuth()
+func (s *Server) authorized(r *request) bool {
+	user, pass, ok := basicAuth(r.header.Get("Authorization"))
 	u := sha256.Sum256([]byte(user))
 	p := sha256.Sum256([]byte(pass))
 	match := subtle.ConstantTimeCompare(u[:], s.userHash[:]) & subtle.ConstantTimeCompare(p[:], s.passHash[:])
 	return ok && match == 1
 }
 
-func (s *Server) servePage(w http.ResponseWriter, _ *http.Request) {
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	w.Header().Set("Cache-Control", "no-store")
-	w.Write(page)
-}
-
-func (s *Server) serveStatus(w http.ResponseWriter, _ *http.Request) {
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Cache-Control", "no-store")
-	json.NewEncoder(w).Encode(s.Status())
-}
-
-func (s *Server) serveMetrics(w http.ResponseWriter, _ *http.Request) {
-	w.Header().Set("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
-	w.Write(appendMetrics(nil, s.Status()))
+// basicAuth parses an Authorization header of the Basic scheme.
+func basicAuth(h string) (user, pass string, ok bool) {
+	scheme, enc, found := strings.Cut(h, " ")
+	if !found || !strings.EqualFold(scheme, "Basic") {
+		return "", "", false
+	}
+	b, err := base64.StdEncoding.DecodeString(strings.TrimSpace(enc))
+	if err != nil {
+		return "", "", false
+	}
+	user, pass, ok = strings.Cut(string(b), ":")
+	if !ok {
+		return "", "", false
+	}
+	return user, pass, true
 }
 
 // serveHealth answers 200 while frames arrive and 503 once none came for
 // StaleAfter (or none at all that long after the start).
-func (s *Server) serveHealth(w http.ResponseWriter) {
+func (s *Server) serveHealth(w *response) {
 	s.mu.Lock()
 	last := s.lastFrame
 	s.mu.Unlock()
@@ -81,21 +101,17 @@ func (s *Server) serveHealth(w http.ResponseWriter) {
 		last = s.start
 	}
 	if age := time.Since(last); age > s.cfg.StaleAfter {
-		http.Error(w, fmt.Sprintf("no camera frame for %.1fs", age.Seconds()), http.StatusServiceUnavailable)
+		w.fail(503, fmt.Sprintf("no camera frame for %.1fs", age.Seconds()))
 		return
 	}
-	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-	w.Write([]byte("ok\n"))
+	w.reply(200, "text/plain; charset=utf-8", []byte("ok\n"))
 }
 
 // serveStream sends the newest frames as multipart/x-mixed-replace JPEGs,
 // at most StreamFPS a second, until the client leaves or the server closes.
-func (s *Server) serveStream(w http.ResponseWriter, r *http.Request) {
-	rc := http.NewResponseController(w)
-	w.Header().Set("Content-Type", "multipart/x-mixed-replace; boundary="+boundary)
-	w.Header().Set("Cache-Control", "no-store")
-	w.WriteHeader(http.StatusOK)
-	if err := rc.Flush(); err != nil {
+func (s *Server) serveStream(w *response, r *request) {
+	w.start(200, "multipart/x-mixed-replace; boundary="+boundary)
+	if w.flush() != nil {
 		return
 	}
 	wake := s.addViewer()
@@ -107,7 +123,7 @@ func (s *Server) serveStream(w http.ResponseWriter, r *http.Request) {
 	)
 	for {
 		select {
-		case <-r.Context().Done():
+		case <-r.ctx.Done():
 			return
 		case <-wake:
 		}
@@ -122,17 +138,10 @@ func (s *Server) serveStream(w http.ResponseWriter, r *http.Request) {
 		head = append(head[:0], "--"+boundary+"\r\nContent-Type: image/jpeg\r\nContent-Length: "...)
 		head = strconv.AppendInt(head, int64(len(b)), 10)
 		head = append(head, "\r\n\r\n"...)
-		rc.SetWriteDeadline(time.Now().Add(10 * time.Second)) // a stuck viewer is dropped
-		if _, err := w.Write(head); err != nil {
-			return
-		}
-		if _, err := w.Write(b); err != nil {
-			return
-		}
-		if _, err := w.Write([]byte("\r\n")); err != nil {
-			return
-		}
-		if err := rc.Flush(); err != nil {
+		w.Write(head)
+		w.Write(b)
+		w.Write([]byte("\r\n"))
+		if w.flush() != nil {
 			return
 		}
 	}
@@ -140,16 +149,16 @@ func (s *Server) serveStream(w http.ResponseWriter, r *http.Request) {
 
 // serveCapture saves the newest frame under the posted label. It takes JSON
 // ({"label": "Truck"}) so that a plain cross-site form cannot trigger it.
-func (s *Server) serveCapture(w http.ResponseWriter, r *http.Request) {
+func (s *Server) serveCapture(w *response, r *request) {
 	var req struct {
 		Label string `json:"label"`
 	}
-	if r.Header.Get("Content-Type") != "application/json" {
-		http.Error(w, "want a JSON body (Content-Type: application/json)", http.StatusUnsupportedMediaType)
+	if ct, _, _ := strings.Cut(r.header.Get("Content-Type"), ";"); strings.TrimSpace(ct) != "application/json" {
+		w.fail(415, "want a JSON body (Content-Type: application/json)")
 		return
 	}
-	if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 4096)).Decode(&req); err != nil {
-		http.Error(w, "bad JSON body: "+err.Error(), http.StatusBadRequest)
+	if err := json.NewDecoder(bytes.NewReader(r.body)).Decode(&req); err != nil {
+		w.fail(400, "bad JSON body: "+err.Error())
 		return
 	}
 	known := false
@@ -157,20 +166,20 @@ func (s *Server) serveCapture(w http.ResponseWriter, r *http.Request) {
 		known = known || l == req.Label
 	}
 	if !known {
-		http.Error(w, fmt.Sprintf("unknown label %q", req.Label), http.StatusBadRequest)
+		w.fail(400, fmt.Sprintf("unknown label %q", req.Label))
 		return
 	}
 	file, err := s.cfg.Capture(req.Label)
 	if err != nil {
-		code := http.StatusInternalServerError
+		code := 500
 		if errors.Is(err, ErrUnavailable) {
-			code = http.StatusServiceUnavailable
+			code = 503
 		}
-		http.Error(w, err.Error(), code)
+		w.fail(code, err.Error())
 		return
 	}
-	w.Header().Set("Content-Type", "application/json")
-	json.NewEncoder(w).Encode(map[string]string{"file": file})
+	b, _ := json.Marshal(map[string]string{"file": file})
+	w.reply(200, "application/json", b)
 }
 
 // ErrUnavailable is what a Capture function returns (wrapped) when it cannot

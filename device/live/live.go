@@ -12,12 +12,10 @@
 package live
 
 import (
-	"context"
 	"crypto/sha256"
 	"errors"
 	"fmt"
 	"net"
-	"net/http"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -58,7 +56,7 @@ type Config struct {
 const ringSize = 512
 
 // Server is the live page. Create it with New, feed it with Observe, serve
-// it with Start or Handler.
+// it with Start.
 type Server struct {
 	cfg      Config
 	start    time.Time
@@ -92,9 +90,7 @@ type Server struct {
 	encTime time.Time
 	jpeg    []byte
 
-	http   *http.Server
-	cancel context.CancelFunc
-	done   chan struct{}
+	srv *httpServer
 }
 
 // New returns a server for cfg.
@@ -244,32 +240,21 @@ func BindAddress(addr string, auth, public bool) (string, error) {
 // Start listens on addr and serves the page in the background until Close.
 // It returns the address listened on (with the port chosen for ":0").
 func (s *Server) Start(addr string) (net.Addr, error) {
+	if s.srv != nil {
+		return nil, errors.New("live page: already started")
+	}
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return nil, fmt.Errorf("live page: %w", err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	s.cancel = cancel
-	s.done = make(chan struct{})
-	s.http = &http.Server{
-		Handler:           s.Handler(),
-		ReadHeaderTimeout: 10 * time.Second,
-		BaseContext:       func(net.Listener) context.Context { return ctx },
-	}
-	go func() {
-		defer close(s.done)
-		s.http.Serve(ln) // returns http.ErrServerClosed after Close
-	}()
+	s.srv = serve(ln, s.handle)
 	return ln.Addr(), nil
 }
 
 // Close stops a started server: streams end, connections close.
 func (s *Server) Close() error {
-	if s.http == nil {
+	if s.srv == nil {
 		return nil
 	}
-	s.cancel()
-	err := s.http.Close()
-	<-s.done
-	return err
+	return s.srv.close()
 }

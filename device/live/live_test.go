@@ -9,7 +9,6 @@ import (
 	"mime"
 	"mime/multipart"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -36,16 +35,20 @@ func truck(p float32) runloop.Prediction {
 	return runloop.Prediction{Class: 1, Label: "Truck", Probability: p, Probabilities: []float32{1 - p, p}}
 }
 
-func newServer(t *testing.T, cfg Config) (*Server, *httptest.Server) {
+// testServer is a started Server and its base URL.
+type testServer struct{ URL string }
+
+func newServer(t *testing.T, cfg Config) (*Server, testServer) {
 	t.Helper()
 	if cfg.Labels == nil {
 		cfg.Labels = labels
 	}
 	s, err := New(cfg)
 	require.NoError(t, err)
-	ts := httptest.NewServer(s.Handler())
-	t.Cleanup(ts.Close)
-	return s, ts
+	addr, err := s.Start("127.0.0.1:0")
+	require.NoError(t, err)
+	t.Cleanup(func() { s.Close() })
+	return s, testServer{URL: "http://" + addr.String()}
 }
 
 // openStream starts an MJPEG request and returns its part reader.

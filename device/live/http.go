@@ -96,10 +96,10 @@ func basicAuth(h string) (user, pass string, ok bool) {
 func (s *Server) serveHealth(w *response) {
 	s.mu.Lock()
 	last := s.lastFrame
-	s.mu.Unlock()
 	if last.IsZero() {
 		last = s.start
 	}
+	s.mu.Unlock()
 	if age := time.Since(last); age > s.cfg.StaleAfter {
 		w.fail(503, fmt.Sprintf("no camera frame for %.1fs", age.Seconds()))
 		return

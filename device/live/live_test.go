@@ -301,7 +301,7 @@ func TestPageIsSelfContained(t *testing.T) {
 }
 
 func TestHealth(t *testing.T) {
-	s, ts := newServer(t, Config{StaleAfter: 30 * time.Millisecond})
+	s, ts := newServer(t, Config{StaleAfter: time.Minute})
 	code := func() int {
 		resp, err := http.Get(ts.URL + "/healthz")
 		require.NoError(t, err)
@@ -309,10 +309,16 @@ func TestHealth(t *testing.T) {
 		return resp.StatusCode
 	}
 	require.Equal(t, http.StatusOK, code(), "starting up")
-	time.Sleep(40 * time.Millisecond)
-	require.Equal(t, http.StatusServiceUnavailable, code(), "no frame yet")
+	s.mu.Lock()
+	s.start = s.start.Add(-2 * time.Minute)
+	s.mu.Unlock()
+	require.Equal(t, http.StatusServiceUnavailable, code(), "no frame in two minutes")
 	s.Observe(testFrame(4, 4, 0), truck(0.9), time.Millisecond)
 	require.Equal(t, http.StatusOK, code())
+	s.mu.Lock()
+	s.lastFrame = s.lastFrame.Add(-2 * time.Minute)
+	s.mu.Unlock()
+	require.Equal(t, http.StatusServiceUnavailable, code(), "the camera stopped")
 }
 
 func TestCaptureEndpoint(t *testing.T) {

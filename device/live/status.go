@@ -43,8 +43,8 @@ func (s *Server) Status() Status {
 	now := time.Now()
 	st := Status{
 		Model: s.cfg.Model, Camera: s.cfg.Camera, Labels: s.cfg.Labels,
-		UptimeS: now.Sub(s.start).Seconds(), LastFrameAgeS: -1,
-		Viewers: s.Viewers(), StreamFPS: s.cfg.StreamFPS, JPEGEncoded: s.Encoded(),
+		LastFrameAgeS: -1,
+		Viewers:       s.Viewers(), StreamFPS: s.cfg.StreamFPS, JPEGEncoded: s.Encoded(),
 	}
 	if s.cfg.Capture != nil {
 		st.CaptureLabels = s.cfg.CaptureLabels
@@ -59,6 +59,7 @@ func (s *Server) Status() Status {
 	var oldest, newest time.Time
 	inWindow := 0
 	s.mu.Lock()
+	st.UptimeS = now.Sub(s.start).Seconds()
 	st.Frames, st.Class, st.Label, st.Probability = s.frames, s.class, s.label, s.prob
 	st.Probabilities = slices.Clone(s.probs)
 	n := int(min(s.frames, ringSize))

@@ -152,7 +152,7 @@ func TestStreamRateIsCapped(t *testing.T) {
 	}
 	elapsed := time.Since(start)
 	maxFrames := uint64(elapsed.Seconds()*20) + 1
-	require.Greater(t, observed, 100)
+	require.Greater(t, observed, 20)
 	require.LessOrEqual(t, s.copied, maxFrames)
 	waitFor(t, "the last frame's encoding", func() bool { return s.Encoded() >= s.copied-1 })
 	require.LessOrEqual(t, s.Encoded(), s.copied, "one encoding per copied frame for both viewers")

@@ -42,9 +42,8 @@ type Status struct {
 func (s *Server) Status() Status {
 	now := time.Now()
 	st := Status{
-		Model: s.cfg.Model, Camera: s.cfg.Camera, Labels: s.cfg.Labels,
-		LastFrameAgeS: -1,
-		Viewers:       s.Viewers(), StreamFPS: s.cfg.StreamFPS, JPEGEncoded: s.Encoded(),
+		Model: s.cfg.Model, Camera: s.cfg.Camera, Labels: s.cfg.Labels, LastFrameAgeS: -1,
+		Viewers: s.Viewers(), StreamFPS: s.cfg.StreamFPS, JPEGEncoded: s.Encoded(),
 	}
 	if s.cfg.Capture != nil {
 		st.CaptureLabels = s.cfg.CaptureLabels

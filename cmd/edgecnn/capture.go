@@ -73,9 +73,7 @@ folder or video source.`,
 		},
 	}
 	f := c.Flags()
-	f.StringVar(&o.camera, "camera", "", "camera: index, /dev/videoN, folder, video file, cmd:COMMAND or gst:PIPELINE (as for run)")
-	f.StringVar(&o.cameraFormat, "camera-format", "", "pixel format of cmd: output (mjpeg, yuv420, yuyv) or of a V4L2 camera")
-	f.StringVar(&o.cameraSize, "camera-size", "", "frame size WxH of raw cmd: output, or requested from a V4L2 camera")
+	registerCameraFlags(f, &o.camera, &o.cameraFormat, &o.cameraSize)
 	f.StringVar(&o.out, "out", "", "folder of class folders to save into")
 	f.StringArrayVar(&o.labels, "label", nil, "class to save under (repeatable; the first is the default)")
 	f.StringVar(&o.model, "model", "", "take the image size and interpolation from this model (and its classes for the page)")
@@ -160,18 +158,13 @@ func runCapture(ctx context.Context, o captureOptions, stdin io.Reader, errw io.
 			return err
 		}
 	}
-	cam, err := device.Open(o.camera, camOpt)
+	stream, camName, err := openStream(o.camera, camOpt, device.StreamOptions{Log: errw})
 	if err != nil {
 		return err
 	}
-	sopts := device.StreamOptions{Log: errw}
-	if !device.IsBounded(cam) {
-		sopts.Reopen = func() (device.Camera, error) { return device.Open(o.camera, camOpt) }
-	}
-	stream := device.NewStream(cam, sopts)
 	defer stream.Close()
 
-	page, err := o.http.start(live.Config{Camera: cam.Name(), Dropped: stream.Dropped, CaptureLabels: labels,
+	page, err := o.http.start(live.Config{Camera: camName, Dropped: stream.Dropped, CaptureLabels: labels,
 		Capture: pageCapture(ctx, requests)}, errw)
 	if err != nil {
 		return err
@@ -186,7 +179,7 @@ func runCapture(ctx context.Context, o captureOptions, stdin io.Reader, errw io.
 		go capture.Every(ctx, o.every, labels[0], requests)
 	}
 	fmt.Fprintf(errw, "edgecnn: saving %dx%d images from %s into %s/<label>/: press Enter to save under %s, or type a label and Enter\n",
-		sopt.Width, sopt.Height, cam.Name(), sopt.Dir, labels[0])
+		sopt.Width, sopt.Height, camName, sopt.Dir, labels[0])
 	saved, err := loop.Run(ctx)
 	fmt.Fprintf(errw, "edgecnn: saved %d images; %s holds %.1f MiB\n", saved, sopt.Dir, float64(saver.Used())/(1<<20))
 	return err

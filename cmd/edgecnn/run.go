@@ -97,9 +97,7 @@ into DIR/<predicted label>/ at the model's input size, at most one per
 	}
 	f := c.Flags()
 	f.StringVar(&o.model, "model", "", "model file (.ecnn, int8 or float)")
-	f.StringVar(&o.camera, "camera", "", "camera: index, /dev/videoN, folder, video file, cmd:COMMAND or gst:PIPELINE")
-	f.StringVar(&o.cameraFormat, "camera-format", "", "pixel format of cmd: output (mjpeg, yuv420, yuyv) or of a V4L2 camera (yuyv, mjpeg)")
-	f.StringVar(&o.cameraSize, "camera-size", "", "frame size WxH of raw cmd: output, or requested from a V4L2 camera (default 640x480)")
+	registerCameraFlags(f, &o.camera, &o.cameraFormat, &o.cameraSize)
 	f.IntVar(&o.threads, "threads", 1, "inference threads")
 	f.Float64Var(&o.fps, "fps", 0, "classify at most this many frames per second (0: as fast as possible)")
 	f.IntVar(&o.frames, "frames", 0, "stop after this many frames (0: run until stopped or the source ends)")
@@ -149,21 +147,16 @@ func runCamera(ctx context.Context, o runOptions, out, errw io.Writer) (err erro
 		}
 		defer func() { err = errors.Join(err, pins.Release()) }()
 	}
-	cam, err := device.Open(o.camera, camOpt)
+	stream, camName, err := openStream(o.camera, camOpt, device.StreamOptions{Log: errw})
 	if err != nil {
 		return err
 	}
-	sopt := device.StreamOptions{Log: errw}
-	if !device.IsBounded(cam) {
-		sopt.Reopen = func() (device.Camera, error) { return device.Open(o.camera, camOpt) }
-	}
-	stream := device.NewStream(cam, sopt)
 	defer stream.Close()
 	w, h := rt.InputSize()
 	fmt.Fprintf(errw, "edgecnn: %s on %s (%dx%d input, %s kernels, arena %d KiB)\n",
-		o.model, cam.Name(), w, h, infer.KernelPath(), rt.ArenaBytes()>>10)
+		o.model, camName, w, h, infer.KernelPath(), rt.ArenaBytes()>>10)
 
-	hooks, err := startRunHooks(o, rt, cam.Name(), stream.Dropped, errw)
+	hooks, err := startRunHooks(o, rt, camName, stream.Dropped, errw)
 	if err != nil {
 		return err
 	}

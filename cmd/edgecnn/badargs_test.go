@@ -131,6 +131,22 @@ var badValues = map[string][]string{
 	"lr": {"-0.1"}, "epsilon": {"-1"}, "momentum": {"-0.5", "1.5"}, "min-delta": {"-1"},
 	"validation-split": {"-0.1", "1", "2"}, "percentile": {"-1", "101"}, "threshold": {"-0.1", "1.1"},
 	"fps": {"-1"}, "max-drop": {"-1", "101"}, "min-agreement": {"-0.1", "1.1"},
+	"http-fps": {"0", "-1"}, "below": {"-0.1", "1.1"}, "quality": {"0", "101"}, "count": {"-1"},
+	"max-pixels": {"0", "-1"}, "alpha": {"0", "-1"}, "seed": {"1.5"},
+}
+
+// TestEveryNumericFlagHasARange: a numeric flag of any command without a
+// flagRanges entry would escape checkFlags (and the bad-arguments table).
+func TestEveryNumericFlagHasARange(t *testing.T) {
+	for _, c := range allCommands(rootCmd) {
+		c.Flags().VisitAll(func(f *pflag.Flag) {
+			if numericTypes[f.Value.Type()] {
+				_, ranged := flagRanges[f.Name]
+				require.True(t, ranged, "%s --%s has no entry in flagRanges", c.CommandPath(), f.Name)
+				require.NotEmpty(t, badValues[f.Name], "%s --%s has no bad values in the test table", c.CommandPath(), f.Name)
+			}
+		})
+	}
 }
 
 // allCommands is root and every command below it.

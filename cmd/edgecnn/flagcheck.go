@@ -55,6 +55,13 @@ var flagRanges = map[string]flagRange{
 	"fps":              {0, 1e6, ""},
 	"max-drop":         {0, 100, ""},
 	"min-agreement":    {0, 1, ""},
+	"http-fps":         {0.01, 1000, ""},
+	"below":            {0, 1, ""},
+	"quality":          {1, 100, ""},
+	"count":            {0, 1 << 30, "0 = no limit"},
+	"alpha":            {0.01, 4, ""},
+	"max-pixels":       {1, 1 << 40, ""},
+	"seed":             {-(1 << 53), 1 << 53, ""},
 }
 
 // numericTypes are the pflag value types checkFlags reads.
@@ -62,12 +69,14 @@ var numericTypes = map[string]bool{"int": true, "int64": true, "float64": true, 
 
 // checkFlags refuses a numeric flag of cmd outside its flagRanges entry
 // (NaN and infinities included) with a one-line usage error naming the
-// flag. The root command runs it before every command.
+// flag. Defaults are the program's own and are not checked (a default of 0
+// can mean "not given", as capture's --image-size). The root command runs it
+// before every command.
 func checkFlags(cmd *cobra.Command) error {
 	var err error
 	cmd.Flags().VisitAll(func(f *pflag.Flag) {
 		r, ok := flagRanges[f.Name]
-		if !ok || err != nil || !numericTypes[f.Value.Type()] {
+		if !ok || err != nil || !f.Changed || !numericTypes[f.Value.Type()] {
 			return
 		}
 		values := []string{f.Value.String()}

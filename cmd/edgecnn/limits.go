@@ -25,7 +25,7 @@ func addMaxPixelsFlag(c *cobra.Command) {
 			pre(cmd, args)
 		}
 		if _, err := imagefile.SetMaxPixels(*limit); err != nil {
-			return fmt.Errorf("--max-pixels %d: must be positive", *limit)
+			return fmt.Errorf("--max-pixels %d: %s", *limit, flagRanges["max-pixels"].describe())
 		}
 		return nil
 	}

@@ -52,7 +52,7 @@ func TestMaxPixelsFlagOnEveryImageCommand(t *testing.T) {
 		for _, bad := range []string{"0", "-5"} {
 			c, args := mk()
 			_, _, err := runCmd(t, c, append(args, "--max-pixels", bad)...)
-			require.EqualError(t, err, "--max-pixels "+bad+": must be positive", name)
+			require.EqualError(t, err, "--max-pixels "+bad+": want a number from 1 to 1099511627776", name)
 			if c == rootCmd { // run keeps its flag values between executions
 				sub, _, _ := rootCmd.Find(args)
 				sub.Flags().Set("max-pixels", strconv.Itoa(imagefile.DefaultMaxPixels))

@@ -41,6 +41,8 @@ type runOptions struct {
 	stallTimeout time.Duration
 	noDrop       bool
 	mqtt         mqttFlags
+	http         httpOptions
+	uncertain    uncertainOptions
 }
 
 // runMemoryLimit is the Go heap's soft limit during edgecnn run, so the
@@ -80,12 +82,24 @@ status and the end of its stderr). An image of a folder that cannot be read
 is skipped with a warning, and the run then exits with status 1, as infer
 does. --gpio PIN=CLASS drives a pin high while CLASS has a probability over
 --threshold, and low once it has been absent for --hold. SIGINT and SIGTERM
-stop the run cleanly.`,
+stop the run cleanly.
+
+--http :8080 serves a live page: the newest frame (MJPEG, at most --http-fps,
+encoded only while someone watches), the label and a bar per class, fps,
+latency, dropped frames, uptime; /api/status (JSON), /metrics (Prometheus)
+and /healthz. Without --http-user and --http-password-file it listens on
+localhost only, unless --http-public.
+
+--save-uncertain DIR saves the frames whose top probability is under --below
+into DIR/<predicted label>/ at the model's input size, at most one per
+--save-every and within --save-quota, for relabelling and retraining.`,
 		Example: `  edgecnn run --model model.q8.ecnn --camera 'cmd:rpicam-vid -t 0 --codec mjpeg --width 640 --height 480 -o -'
   edgecnn run --model model.q8.ecnn --camera 'cmd:rpicam-vid -t 0 --codec yuv420 --width 640 --height 480 -o -' --camera-format yuv420 --camera-size 640x480
   edgecnn run --model model.q8.ecnn --camera /dev/video0 --gpio GPIO17=Truck --hold 1s
   edgecnn run --model model.q8.ecnn --camera photos/valid --json --frames 100
   edgecnn run --model model.q8.ecnn --camera 'cmd:cat recording.mjpeg' --no-drop --json
+  edgecnn run --model model.q8.ecnn --camera /dev/video0 --http :8080 --http-user pi --http-password-file /etc/edgecnn/password
+  edgecnn run --model model.q8.ecnn --camera /dev/video0 --save-uncertain unsure --below 0.7 --save-quota 1GiB
   edgecnn run --model model.q8.ecnn --camera 'gst:libcamerasrc ! video/x-raw,width=640,height=480 ! videoconvert ! video/x-raw,format=BGR ! appsink drop=true max-buffers=1'`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -94,9 +108,7 @@ stop the run cleanly.`,
 	}
 	f := c.Flags()
 	f.StringVar(&o.model, "model", "", "model file (.ecnn, int8 or float)")
-	f.StringVar(&o.camera, "camera", "", "camera: index, /dev/videoN, folder, video file, cmd:COMMAND or gst:PIPELINE")
-	f.StringVar(&o.cameraFormat, "camera-format", "", "pixel format of cmd: output (mjpeg, yuv420, yuyv) or of a V4L2 camera (yuyv, mjpeg)")
-	f.StringVar(&o.cameraSize, "camera-size", "", "frame size WxH of raw cmd: output, or requested from a V4L2 camera (default 640x480)")
+	registerCameraFlags(f, &o.camera, &o.cameraFormat, &o.cameraSize)
 	f.IntVar(&o.threads, "threads", 1, "inference threads (0 = all cores)")
 	f.Float64Var(&o.fps, "fps", 0, "classify at most this many frames per second (0: as fast as possible)")
 	f.IntVar(&o.frames, "frames", 0, "stop after this many frames (0: run until stopped or the source ends)")
@@ -108,6 +120,8 @@ stop the run cleanly.`,
 	f.DurationVar(&o.stallTimeout, "stall-timeout", 5*time.Second, "reopen a live camera that delivers no frame for this long (0: wait forever)")
 	f.BoolVar(&o.noDrop, "no-drop", false, "classify every frame, never dropping one (recorded video, MJPEG files); a cmd: source that exits with status 0 ends the run")
 	o.mqtt.add(f)
+	o.http.register(f)
+	o.uncertain.register(f)
 	c.MarkFlagRequired("model")
 	c.MarkFlagRequired("camera")
 	addMaxPixelsFlag(c)
@@ -157,25 +171,26 @@ func runCamera(ctx context.Context, o runOptions, out, errw io.Writer) (err erro
 		}
 		defer func() { err = errors.Join(err, pins.Release()) }()
 	}
-	cam, err := device.Open(o.camera, camOpt)
+	stream, camName, err := openStream(o.camera, camOpt, device.StreamOptions{Log: errw, StallTimeout: o.stallTimeout, NoDrop: o.noDrop})
 	if err != nil {
 		return err
 	}
-	sopt := device.StreamOptions{Log: errw, StallTimeout: o.stallTimeout, NoDrop: o.noDrop}
-	if !device.IsBounded(cam) {
-		sopt.Reopen = func() (device.Camera, error) { return device.Open(o.camera, camOpt) }
-	}
-	stream := device.NewStream(cam, sopt)
 	defer stream.Close()
 	w, h := rt.InputSize()
 	fmt.Fprintf(errw, "edgecnn: %s on %s (%dx%d input, %s kernels, arena %d KiB)\n",
-		o.model, cam.Name(), w, h, kernelName(rt.Model().DType), rt.ArenaBytes()>>10)
+		o.model, camName, w, h, kernelName(rt.Model().DType), rt.ArenaBytes()>>10)
+
+	hooks, err := startRunHooks(o, rt, camName, stream.Dropped, errw)
+	if err != nil {
+		return err
+	}
+	defer hooks.close()
 
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	loop, err := runloop.New(runloop.Config{
 		Source: stream, Classifier: classifier, Pins: pins, Out: out, JSON: o.asJSON, Log: errw,
-		MaxFrames: o.frames, FPS: o.fps, SummaryEvery: o.summaryEvery,
+		MaxFrames: o.frames, FPS: o.fps, SummaryEvery: o.summaryEvery, Observers: hooks.observers,
 	})
 	if err != nil {
 		return err
@@ -184,7 +199,7 @@ func runCamera(ctx context.Context, o runOptions, out, errw io.Writer) (err erro
 		return err
 	}
 	if n := stream.Skipped(); n > 0 {
-		return &exitError{code: 1, err: fmt.Errorf("%s: %d of %d images could not be read (skipped)", cam.Name(), n, n+stream.Captured())}
+		return &exitError{code: 1, err: fmt.Errorf("%s: %d of %d images could not be read (skipped)", camName, n, n+stream.Captured())}
 	}
 	return nil
 }

@@ -36,6 +36,14 @@ type Classifier interface {
 	Classify(f *device.Frame) (Prediction, error)
 }
 
+// Observer sees every classified frame, on the loop's goroutine, right after
+// classification (a live page, a saver of uncertain frames). Observe must
+// return quickly and never block: it copies what it needs, as f and p are
+// only valid during the call.
+type Observer interface {
+	Observe(f *device.Frame, p Prediction, latency time.Duration)
+}
+
 // Config configures a Loop.
 type Config struct {
 	Source     Source
@@ -55,6 +63,8 @@ type Config struct {
 	FPS float64
 	// SummaryEvery is the period of summaries on Log (0: only the final).
 	SummaryEvery time.Duration
+	// Observers see every classified frame, in order; optional.
+	Observers []Observer
 }
 
 // Summary describes a run or one period of it.
@@ -136,6 +146,9 @@ func (l *Loop) Step(ctx context.Context) error {
 	l.period.add(lat)
 	l.frames++
 	l.periodFrames++
+	for _, o := range l.cfg.Observers {
+		o.Observe(f, p, lat)
+	}
 	if l.cfg.Pins != nil {
 		if err := l.cfg.Pins.Update(p.Probabilities, t1); err != nil {
 			return err

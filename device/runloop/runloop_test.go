@@ -252,3 +252,32 @@ func TestAppendJSONStringMatchesEncodingJSON(t *testing.T) {
 		require.Equal(t, wantS, got)
 	}
 }
+
+// recorder is an Observer that keeps what it saw.
+type recorder struct {
+	seqs   []uint64
+	labels []string
+	lats   []time.Duration
+}
+
+func (r *recorder) Observe(f *device.Frame, p Prediction, latency time.Duration) {
+	r.seqs = append(r.seqs, f.Seq)
+	r.labels = append(r.labels, p.Label)
+	r.lats = append(r.lats, latency)
+}
+
+func TestObserversSeeEveryClassifiedFrame(t *testing.T) {
+	stream := device.NewStream(&fakeCamera{limit: 5}, device.StreamOptions{})
+	defer stream.Close()
+	a, b := &recorder{}, &recorder{}
+	l, err := New(Config{Source: stream, Classifier: newClassifier(), Observers: []Observer{a, b}})
+	require.NoError(t, err)
+	_, err = l.Run(context.Background())
+	require.NoError(t, err)
+	require.Equal(t, []uint64{0, 1, 2, 3, 4}, a.seqs)
+	require.Equal(t, []string{"Truck", "Car", "Truck", "Car", "Truck"}, a.labels)
+	require.Equal(t, a, b)
+	for _, d := range a.lats {
+		require.GreaterOrEqual(t, d, time.Duration(0))
+	}
+}

@@ -108,16 +108,17 @@ func softmax(v []float32) {
 	}
 }
 
-// clampGrad is the backward pass of y = min(max(z, 0), top) given y: the
-// gradient passes where 0 < y < top. top <= 0 means no upper bound.
-func clampGrad(dy, y []float32, top float32) {
-	if top <= 0 {
-		vec.ReLUGrad(dy, y)
+// clampGrad is the backward pass of y = min(max(z, 0), top) given y, in
+// place: the gradient passes where 0 < y < top. top <= 0 means no upper
+// bound.
+func clampGrad(dy, y []float32, top float32) { clampGradTo(dy, dy, y, top) }
+
+// clampGradTo is clampGrad writing dz (which may be dy).
+func clampGradTo(dz, dy, y []float32, top float32) {
+	if top > 0 {
+		vec.ClampGrad(dz, dy, y, top)
 		return
 	}
-	for i, v := range y {
-		if !(v > 0 && v < top) {
-			dy[i] = 0
-		}
-	}
+	copy(dz, dy)
+	vec.ReLUGrad(dz, y)
 }

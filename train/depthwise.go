@@ -94,25 +94,36 @@ func (d *depthwise) part(w, b0, b1 int) {
 	}
 }
 
-// taps calls f for every output pixel and every kernel tap over a real
-// (not padding) input pixel, with the offsets of the output pixel, the
-// input pixel and the tap's weights, in channels.
-func (d *depthwise) taps(f func(o, i, k int)) {
-	is, os, c := d.in, d.out, d.in.C
-	for oy := 0; oy < os.H; oy++ {
-		for ox := 0; ox < os.W; ox++ {
-			o := (oy*os.W + ox) * c
-			for ky := 0; ky < d.kh; ky++ {
-				iy := oy*d.sh - d.padTop + ky
-				if iy < 0 || iy >= is.H {
-					continue
-				}
-				for kx := 0; kx < d.kw; kx++ {
-					ix := ox*d.sw - d.padLeft + kx
-					if ix < 0 || ix >= is.W {
-						continue
-					}
-					f(o, (iy*is.W+ix)*c, (ky*d.kw+kx)*c)
+// span returns the output columns [ox0, ox1) whose tap kx reads a real
+// input column (not padding), and that input column for ox0.
+func (d *depthwise) span(kx int) (ox0, ox1, ix0 int) {
+	// ix = ox*sw - padLeft + kx must lie in [0, W).
+	lo, hi := d.padLeft-kx, d.in.W-1+d.padLeft-kx
+	if hi < 0 {
+		return 0, 0, 0
+	}
+	if lo > 0 {
+		ox0 = (lo + d.sw - 1) / d.sw
+	}
+	ox1 = min(d.out.W, hi/d.sw+1)
+	return ox0, ox1, ox0*d.sw - d.padLeft + kx
+}
+
+// rows calls f for every output row oy and kernel tap (ky, kx) over real
+// input pixels, with the offsets (in floats) of the first output pixel, of
+// its input pixel and of the tap's weights, and the number of pixels.
+func (d *depthwise) rows(f func(o, i, k, pixels int)) {
+	c := d.in.C
+	for oy := 0; oy < d.out.H; oy++ {
+		for ky := 0; ky < d.kh; ky++ {
+			iy := oy*d.sh - d.padTop + ky
+			if iy < 0 || iy >= d.in.H {
+				continue
+			}
+			for kx := 0; kx < d.kw; kx++ {
+				ox0, ox1, ix0 := d.span(kx)
+				if ox0 < ox1 {
+					f((oy*d.out.W+ox0)*c, (iy*d.in.W+ix0)*c, (ky*d.kw+kx)*c, ox1-ox0)
 				}
 			}
 		}
@@ -120,9 +131,13 @@ func (d *depthwise) taps(f func(o, i, k int)) {
 }
 
 func (d *depthwise) forwardSample(in, out []float32) {
-	c, k := d.in.C, d.kernel.value
+	c, k, step := d.in.C, d.kernel.value, d.sw*d.in.C
 	clear(out)
-	d.taps(func(o, i, t int) { mulAdd(out[o:o+c], in[i:i+c], k[t:t+c]) })
+	d.rows(func(o, i, t, pixels int) {
+		for p := 0; p < pixels; p++ {
+			mulAdd(out[o+p*c:o+p*c+c], in[i+p*step:i+p*step+c], k[t:t+c])
+		}
+	})
 	if d.bias != nil {
 		for r := 0; r < len(out); r += c {
 			vec.Add(out[r:r+c], d.bias.value)
@@ -134,11 +149,14 @@ func (d *depthwise) forwardSample(in, out []float32) {
 // backwardSample adds the kernel gradient of one sample to dk and, when
 // din is not nil, adds the input gradient to din.
 func (d *depthwise) backwardSample(in, dz, din, dk []float32) {
-	c, k := d.in.C, d.kernel.value
-	d.taps(func(o, i, t int) {
-		mulAdd(dk[t:t+c], in[i:i+c], dz[o:o+c])
-		if din != nil {
-			mulAdd(din[i:i+c], dz[o:o+c], k[t:t+c])
+	c, k, step := d.in.C, d.kernel.value, d.sw*d.in.C
+	d.rows(func(o, i, t, pixels int) {
+		for p := 0; p < pixels; p++ {
+			g, x := dz[o+p*c:o+p*c+c], in[i+p*step:i+p*step+c]
+			mulAdd(dk[t:t+c], x, g)
+			if din != nil {
+				mulAdd(din[i+p*step:i+p*step+c], g, k[t:t+c])
+			}
 		}
 	})
 }
@@ -243,18 +261,18 @@ func (r *reluLayer) backward(e *engine, in, out, dout, din []float32, n int) {
 func (r *reluLayer) part(w, b0, b1 int) {
 	lo, hi := b0*r.in.size(), b1*r.in.size()
 	if r.call.backward {
-		din := r.call.din[lo:hi]
-		copy(din, r.call.dout[lo:hi])
-		clampGrad(din, r.call.out[lo:hi], r.maxValue)
+		clampGradTo(r.call.din[lo:hi], r.call.dout[lo:hi], r.call.out[lo:hi], r.maxValue)
 		return
 	}
 	out, in := r.call.out[lo:hi], r.call.in[lo:hi]
-	for i, v := range in {
-		v = max(v, 0)
-		if r.maxValue > 0 {
-			v = min(v, r.maxValue)
+	if top := r.maxValue; top > 0 {
+		for i, v := range in {
+			out[i] = min(max(v, 0), top)
 		}
-		out[i] = v
+		return
+	}
+	for i, v := range in {
+		out[i] = max(v, 0)
 	}
 }
 

@@ -1,5 +1,5 @@
-// Package vec holds the trainer's elementwise float32 loops: ReLU's
-// gradient, sums for col2im, 2x2 max pooling forward and backward, and the
+// Package vec holds the trainer's elementwise float32 loops: ReLU's and
+// ReLU6's gradients, sums for col2im, 2x2 max pooling forward and backward, and the
 // Adam update.
 // Each has a pure-Go version, which is the specification and the fallback;
 // on amd64 with AVX2 assembly versions are chosen at init (the purego build
@@ -20,6 +20,24 @@ func reluGradGo(dy, y []float32) {
 		if v <= 0 {
 			dy[i] = 0
 		}
+	}
+}
+
+// ClampGrad is the backward pass of y = min(max(z, 0), top) (ReLU6 for top
+// 6) given its output y: dz[i] = dy[i] where 0 < y[i] < top or y[i] is NaN,
+// 0 elsewhere. dz may be dy; len(dy), len(y) >= len(dz).
+func ClampGrad(dz, dy, y []float32, top float32) {
+	clampGrad(dz, dy[:len(dz)], y[:len(dz)], top)
+}
+
+func clampGradGo(dz, dy, y []float32, top float32) {
+	dy, y = dy[:len(dz)], y[:len(dz)]
+	for i, v := range y {
+		g := dy[i]
+		if v <= 0 || v >= top {
+			g = 0
+		}
+		dz[i] = g
 	}
 }
 
@@ -133,6 +151,7 @@ func Impl() string { return impl }
 // 2*len(dy) long.
 var (
 	reluGrad       = reluGradGo
+	clampGrad      = clampGradGo
 	add            = addGo
 	maxPool2x2     = maxPool2x2Go
 	maxPool2x2Grad = maxPool2x2GradGo

@@ -7,6 +7,7 @@ import "golang.org/x/sys/cpu"
 func init() {
 	if cpu.X86.HasAVX2 {
 		reluGrad, add, maxPool2x2, maxPool2x2Grad, adam = reluGradAVX2, addAVX2, maxPool2x2AVX2, maxPool2x2GradAVX2, adamAVX2
+		clampGrad = clampGradAVX2
 		impl = "avx2"
 	}
 }
@@ -18,6 +19,15 @@ func reluGradAVX2(dy, y []float32) {
 		reluGradAsm(&dy[0], &y[0], n)
 	}
 	reluGradGo(dy[n:], y[n:])
+}
+
+// clampGradAVX2 runs the assembly on the multiple of 8 values, Go on the rest.
+func clampGradAVX2(dz, dy, y []float32, top float32) {
+	n := len(dz) &^ 7
+	if n > 0 {
+		clampGradAsm(&dz[0], &dy[0], &y[0], n, top)
+	}
+	clampGradGo(dz[n:], dy[n:], y[n:], top)
 }
 
 // addAVX2 runs the assembly on the multiple of 8 values, Go on the rest.
@@ -60,6 +70,12 @@ func adamAVX2(w, g, m, v []float32, k adamConsts) {
 //
 //go:noescape
 func reluGradAsm(dy, y *float32, n int)
+
+// dz[i] = dy[i] where neither y[i] <= 0 nor y[i] >= top, else 0, for n a
+// multiple of 8.
+//
+//go:noescape
+func clampGradAsm(dz, dy, y *float32, n int, top float32)
 
 // dst[i] += src[i], for n a multiple of 8.
 //

@@ -23,6 +23,32 @@ relu:
 	VZEROUPPER
 	RET
 
+// func clampGradAsm(dz, dy, y *float32, n int, top float32)
+TEXT ·clampGradAsm(SB), NOSPLIT, $0-36
+	MOVQ dz+0(FP), DX
+	MOVQ dy+8(FP), DI
+	MOVQ y+16(FP), SI
+	MOVQ n+24(FP), CX
+	VBROADCASTSS top+32(FP), Y14
+	SHRQ $3, CX
+	VXORPS Y15, Y15, Y15
+
+clamp:
+	// Y1 = (y <= 0) | (y >= top), both false for NaN; dz = dy &^ Y1.
+	VMOVUPS (SI), Y0
+	VCMPPS $2, Y15, Y0, Y1
+	VCMPPS $13, Y14, Y0, Y2
+	VORPS Y2, Y1, Y1
+	VANDNPS (DI), Y1, Y1
+	VMOVUPS Y1, (DX)
+	ADDQ $32, SI
+	ADDQ $32, DI
+	ADDQ $32, DX
+	DECQ CX
+	JNZ clamp
+	VZEROUPPER
+	RET
+
 // func addAsm(dst, src *float32, n int)
 TEXT ·addAsm(SB), NOSPLIT, $0-24
 	MOVQ dst+0(FP), DI

@@ -70,6 +70,31 @@ func TestReLUGradAndAdd(t *testing.T) {
 	}
 }
 
+// TestClampGrad: the loop in use matches the Go one bit for bit on every
+// length up to 40, in place and not, and the Go one its definition.
+func TestClampGrad(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	const top = 2 // values() holds 2 and 3, so y == top and y > top occur
+	for n := 0; n <= 40; n++ {
+		dy, y := values(r, n+1, true), values(r, n+2, true)
+		want := make([]float32, n)
+		clampGradGo(want, dy, y, top)
+		for i, v := range y[:n] {
+			if v <= 0 || v >= top {
+				require.Zero(t, want[i])
+			} else {
+				sameBits(t, dy[i:i+1], want[i:i+1], "ClampGrad keeps")
+			}
+		}
+		got := values(r, n, false)
+		ClampGrad(got, dy, y, top)
+		sameBits(t, want, got, fmt.Sprintf("%s ClampGrad n=%d", impl, n))
+		inPlace := clone(dy[:n])
+		ClampGrad(inPlace, inPlace, y, top)
+		sameBits(t, want, inPlace, fmt.Sprintf("%s ClampGrad in place n=%d", impl, n))
+	}
+}
+
 // TestMaxPool2x2: forward and backward of the loops in use match the Go
 // ones bit for bit (with ties, signed zeros, infinities and NaN), for
 // channel counts the assembly takes and ones it leaves to Go; the Go ones

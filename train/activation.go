@@ -33,12 +33,14 @@ func (a activation) epilogue(bias []float32) sgemm.Epilogue {
 // apply replaces pre-activations z (rows of length row) by the activation,
 // for layers that compute z without the GEMM's epilogue.
 func (a activation) apply(z []float32, row int) {
-	if a == model.ReLU || a == model.ReLU6 {
-		for i, v := range z {
-			z[i] = max(v, 0)
-		}
+	switch a {
+	case model.ReLU:
+		vec.Clamp(z, z, float32(math.Inf(1)))
+	case model.ReLU6:
+		vec.Clamp(z, z, 6)
+	default:
+		a.applyUnfused(z, row)
 	}
-	a.applyUnfused(z, row)
 }
 
 // applyUnfused replaces pre-activations z (rows of length row) by the
@@ -46,9 +48,7 @@ func (a activation) apply(z []float32, row int) {
 func (a activation) applyUnfused(z []float32, row int) {
 	switch a {
 	case model.ReLU6:
-		for i, v := range z {
-			z[i] = min(v, 6)
-		}
+		vec.Clamp(z, z, 6)
 	case model.Sigmoid:
 		for i, v := range z {
 			z[i] = sigmoid(v)

@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 
 	"github.com/edgecnn/edgecnn/model"
+	"github.com/edgecnn/edgecnn/train/internal/vec"
 )
 
 // batchNorm is Keras' BatchNormalization over the last (channel) axis:
@@ -135,46 +136,24 @@ func (b *batchNorm) backward(e *engine, in, out, dout, din []float32, n int) {
 	e.run(n, b)
 }
 
-// part runs the current phase on samples [b0, b1), a pixel (a row of C
-// channels) at a time.
+// part runs the current phase on samples [b0, b1).
 func (b *batchNorm) part(w, b0, b1 int) {
 	c := b.in.C
 	lo, hi := b0*b.in.size(), b1*b.in.size()
-	in := b.call.in
-	ca, cb, cc := b.coefA[:c], b.coefB[:c], b.coefC[:c]
+	in := b.call.in[lo:hi]
 	switch b.phase {
 	case bnSums, bnGradSums:
-		s1, s2 := b.partA[w][:c], b.partB[w][:c]
+		s1, s2 := b.partA[w], b.partB[w]
 		clear(s1)
 		clear(s2)
-		for r := lo; r < hi; r += c {
-			x := in[r : r+c]
-			if b.phase == bnSums {
-				for ch, v := range x {
-					s1[ch] += float64(v)
-					s2[ch] += float64(v) * float64(v)
-				}
-				continue
-			}
-			dy := b.call.dout[r : r+c]
-			for ch, v := range x {
-				s1[ch] += float64(dy[ch])
-				s2[ch] += float64(dy[ch]) * float64(v)
-			}
+		if b.phase == bnSums {
+			vec.ChannelSums(s1, s2, in, in, c)
+		} else {
+			vec.ChannelSums(s1, s2, b.call.dout[lo:hi], in, c)
 		}
 	case bnAffine:
-		for r := lo; r < hi; r += c {
-			x, y := in[r:r+c], b.call.out[r:r+c]
-			for ch, v := range x {
-				y[ch] = v*ca[ch] + cb[ch]
-			}
-		}
+		vec.Affine(b.call.out[lo:hi], in, b.coefA, b.coefB, c)
 	case bnInputGrad:
-		for r := lo; r < hi; r += c {
-			x, dy, dx := in[r:r+c], b.call.dout[r:r+c], b.call.din[r:r+c]
-			for ch, v := range x {
-				dx[ch] = dy[ch]*ca[ch] + v*cb[ch] + cc[ch]
-			}
-		}
+		vec.Affine2(b.call.din[lo:hi], b.call.dout[lo:hi], in, b.coefA, b.coefB, b.coefC, c)
 	}
 }

@@ -2,6 +2,7 @@ package train
 
 import (
 	"fmt"
+	"math"
 	"math/rand/v2"
 
 	"github.com/edgecnn/edgecnn/model"
@@ -133,11 +134,7 @@ func (d *depthwise) rows(f func(o, i, k, pixels int)) {
 func (d *depthwise) forwardSample(in, out []float32) {
 	c, k, step := d.in.C, d.kernel.value, d.sw*d.in.C
 	clear(out)
-	d.rows(func(o, i, t, pixels int) {
-		for p := 0; p < pixels; p++ {
-			mulAdd(out[o+p*c:o+p*c+c], in[i+p*step:i+p*step+c], k[t:t+c])
-		}
-	})
+	d.rows(func(o, i, t, pixels int) { vec.MulAdd(out[o:], c, in[i:], step, k[t:], 0, c, pixels) })
 	if d.bias != nil {
 		for r := 0; r < len(out); r += c {
 			vec.Add(out[r:r+c], d.bias.value)
@@ -151,22 +148,11 @@ func (d *depthwise) forwardSample(in, out []float32) {
 func (d *depthwise) backwardSample(in, dz, din, dk []float32) {
 	c, k, step := d.in.C, d.kernel.value, d.sw*d.in.C
 	d.rows(func(o, i, t, pixels int) {
-		for p := 0; p < pixels; p++ {
-			g, x := dz[o+p*c:o+p*c+c], in[i+p*step:i+p*step+c]
-			mulAdd(dk[t:t+c], x, g)
-			if din != nil {
-				mulAdd(din[i+p*step:i+p*step+c], g, k[t:t+c])
-			}
+		vec.MulAdd(dk[t:], 0, in[i:], step, dz[o:], c, c, pixels)
+		if din != nil {
+			vec.MulAdd(din[i:], step, dz[o:], c, k[t:], 0, c, pixels)
 		}
 	})
-}
-
-// mulAdd adds a[i]*b[i] to dst[i].
-func mulAdd(dst, a, b []float32) {
-	a, b = a[:len(dst)], b[:len(dst)]
-	for i := range dst {
-		dst[i] += a[i] * b[i]
-	}
 }
 
 // separable is Keras' SeparableConv2D: a depthwise convolution (kernel
@@ -264,16 +250,11 @@ func (r *reluLayer) part(w, b0, b1 int) {
 		clampGradTo(r.call.din[lo:hi], r.call.dout[lo:hi], r.call.out[lo:hi], r.maxValue)
 		return
 	}
-	out, in := r.call.out[lo:hi], r.call.in[lo:hi]
-	if top := r.maxValue; top > 0 {
-		for i, v := range in {
-			out[i] = min(max(v, 0), top)
-		}
-		return
+	top := r.maxValue
+	if top <= 0 {
+		top = float32(math.Inf(1))
 	}
-	for i, v := range in {
-		out[i] = max(v, 0)
-	}
+	vec.Clamp(r.call.out[lo:hi], r.call.in[lo:hi], top)
 }
 
 // addLayer is Keras' Add: the elementwise sum of its inputs, all of one

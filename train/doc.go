@@ -34,7 +34,7 @@
 //	    kernel_size: 3        # or [3, 3]
 //	    strides: 1            # default 1
 //	    padding: same         # same or valid (default, as Keras)
-//	    activation: relu      # relu, sigmoid, softmax or linear (default)
+//	    activation: relu      # relu, relu6, sigmoid, softmax or linear (default)
 //	  - type: MaxPool2D       # pool_size 2, strides = pool_size, padding valid
 //	  - type: BatchNormalization   # epsilon 0.001, momentum 0.99
 //	    name: bn1             # optional: default is Keras' automatic name

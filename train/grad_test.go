@@ -309,3 +309,48 @@ func TestReLUGradientInPool(t *testing.T) {
 	}
 	require.Less(t, zeros, len(got[1]), "the first kernel's gradient is not all zero")
 }
+
+// TestReLUInPlace: a ReLU sharing its BatchNormalization's buffers
+// (inPlaceOf) gives bit-identical outputs and gradients, and shares them in
+// MobileNetV2.
+func TestReLUInPlace(t *testing.T) {
+	build := func(inPlace bool) *Sequential {
+		n, err := PresetAlpha("mobilenet-v2", 0.35, 32, 32, 3, 3)
+		require.NoError(t, err)
+		n.inPlace = inPlace
+		n.SetThreads(2)
+		n.alloc(n.eng.threads, 4)
+		return n
+	}
+	run := func(n *Sequential) [][]float32 {
+		const batch = 4
+		x := randomInput(n, batch, 8)
+		out := [][]float32{append([]float32(nil), n.forward(x, batch, true, nil)...)}
+		r := rand.New(rand.NewPCG(2, 3))
+		for i := range n.grads[len(n.layers)-1][:batch*n.Outputs()] {
+			n.grads[len(n.layers)-1][i] = r.Float32()*2 - 1
+		}
+		dx := make([]float32, len(x))
+		n.backward(x, batch, dx)
+		out = append(out, dx)
+		for _, p := range n.params() {
+			if p.trainable {
+				out = append(out, append([]float32(nil), p.grad...))
+			}
+		}
+		return out
+	}
+	shared, separate := build(true), build(false)
+	aliased := 0
+	for i := range shared.layers {
+		if shared.inPlaceOf(i) >= 0 {
+			aliased++
+			require.Equal(t, &shared.acts[i][0], &shared.acts[i-1][0])
+		}
+	}
+	require.Equal(t, 35, aliased, "every ReLU6 of MobileNetV2 follows its BatchNormalization")
+	want, got := run(separate), run(shared)
+	for i := range want {
+		require.Equal(t, want[i], got[i], "output/gradient %d", i)
+	}
+}

@@ -25,6 +25,9 @@ type Sequential struct {
 	layers []layer
 	inputs [][]int // per layer: the layers whose outputs it takes (model.ModelInput: the input)
 	uses   []int   // per layer: how many layer inputs its output feeds
+	// inPlace lets layers share buffers (see inPlaceOf); tests turn it off
+	// to compare.
+	inPlace bool
 	eng    engine
 
 	maxBatch int
@@ -63,7 +66,7 @@ func newGraph(name string, h, w, c int, nodes []node) (*Sequential, error) {
 	if len(nodes) == 0 {
 		return nil, fmt.Errorf("model %q has no layers", name)
 	}
-	n := &Sequential{Name: name, input: shape{H: h, W: w, C: c}}
+	n := &Sequential{Name: name, input: shape{H: h, W: w, C: c}, inPlace: true}
 	count := map[string]int{}
 	taken := map[string]bool{}
 	for _, nd := range nodes {
@@ -250,14 +253,41 @@ func (n *Sequential) alloc(threads, maxBatch int) {
 	}
 	for i, l := range n.layers {
 		size := l.info().out.size() * maxBatch
-		n.acts[i] = make([]float32, size)
-		n.grads[i] = make([]float32, size)
+		if j := n.inPlaceOf(i); j >= 0 {
+			n.acts[i], n.grads[i] = n.acts[j], n.grads[j]
+		} else {
+			n.acts[i] = make([]float32, size)
+			n.grads[i] = make([]float32, size)
+		}
 		l.alloc(threads, max(maxBatch, 1))
 		if n.uses[i] > 1 {
 			scratch = max(scratch, l.info().out.size())
 		}
 	}
 	n.scratch = make([]float32, scratch*maxBatch)
+}
+
+// inPlaceOf returns the layer whose output and gradient buffers layer i
+// shares, or -1: a ReLU that is the only layer taking a
+// BatchNormalization's output overwrites it (ReLU's backward pass needs only
+// its own output, BatchNormalization's only its input), and turns its output
+// gradient into its input gradient in place. This halves the memory of
+// Keras' Conv-BatchNormalization-ReLU blocks.
+func (n *Sequential) inPlaceOf(i int) int {
+	if !n.inPlace {
+		return -1
+	}
+	if _, ok := n.layers[i].(*reluLayer); !ok {
+		return -1
+	}
+	j := n.inputs[i][0]
+	if j == model.ModelInput || n.uses[j] != 1 {
+		return -1
+	}
+	if _, ok := n.layers[j].(*batchNorm); !ok {
+		return -1
+	}
+	return j
 }
 
 // inputUses is the number of layer inputs the model input feeds.

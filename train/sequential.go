@@ -28,7 +28,7 @@ type Sequential struct {
 	// inPlace lets layers share buffers (see inPlaceOf); tests turn it off
 	// to compare.
 	inPlace bool
-	eng    engine
+	eng     engine
 
 	maxBatch int
 	acts     [][]float32 // output of each layer

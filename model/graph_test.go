@@ -25,12 +25,7 @@ func residualModel() *Model {
 
 func TestGraphRoundTrip(t *testing.T) {
 	m := residualModel()
-	b, err := Encode(m)
-	require.NoError(t, err)
-	require.Equal(t, uint16(MajorVersion), binary.LittleEndian.Uint16(b[4:]))
-	got, err := Decode(b)
-	require.NoError(t, err)
-	require.Equal(t, m.Layers, got.Layers)
+	got := reencoded(t, m)
 	g, err := got.Graph()
 	require.NoError(t, err)
 	require.Equal(t, [][]int{{ModelInput}, {0}, {0, 1}, {2}, {3}}, g)
@@ -86,12 +81,7 @@ func TestReadsFormat1(t *testing.T) {
 	require.Len(t, m.Tensors, 8)
 
 	// It is written again as format 2 with the same graph and tensors.
-	again, err := Encode(m)
-	require.NoError(t, err)
-	require.Equal(t, uint16(MajorVersion), binary.LittleEndian.Uint16(again[4:]))
-	m2, err := Decode(again)
-	require.NoError(t, err)
-	require.Equal(t, m.Layers, m2.Layers)
+	m2 := reencoded(t, m)
 	for i, tt := range m.Tensors {
 		require.Equal(t, tt.Data, m2.Tensors[i].Data, tt.Name)
 	}
@@ -105,4 +95,17 @@ func TestReadsFormat1(t *testing.T) {
 	_, err = Decode(resealed(edited))
 	require.ErrorIs(t, err, ErrFormat)
 	require.ErrorContains(t, err, "a format 1 file describes a Sequential model")
+}
+
+// reencoded encodes m (as the current format version) and decodes it,
+// checking that the layers survive.
+func reencoded(t *testing.T, m *Model) *Model {
+	t.Helper()
+	b, err := Encode(m)
+	require.NoError(t, err)
+	require.Equal(t, uint16(MajorVersion), binary.LittleEndian.Uint16(b[4:]))
+	got, err := Decode(b)
+	require.NoError(t, err)
+	require.Equal(t, m.Layers, got.Layers)
+	return got
 }

@@ -95,12 +95,7 @@ func TestSpecFileGraph(t *testing.T) {
 	require.Equal(t, []string{"sep/depthwise_kernel", "sep/pointwise_kernel", "sep/bias"}, m.Layers[9].Weights)
 	require.Equal(t, []string{"stem/kernel"}, m.Layers[0].Weights)
 	require.ErrorContains(t, m.RequireSequential("the runtime"), "Sequential models only")
-	b, err := model.Encode(m)
-	require.NoError(t, err)
-	m2, err := model.Decode(b)
-	require.NoError(t, err)
-	back, err := FromModel(m2)
-	require.NoError(t, err)
+	back := reloaded(t, m)
 	require.Equal(t, n.Predict(x, 4), back.Predict(x, 4))
 	require.Equal(t, s, back.Summary())
 

@@ -1,8 +1,6 @@
 package train
 
 import (
-	"fmt"
-	"math"
 	"math/rand/v2"
 
 	"github.com/edgecnn/edgecnn/model"
@@ -207,91 +205,4 @@ func (s *separable) backward(e *engine, in, out, dout, din []float32, n int) {
 	mid, dmid := s.mid[:n*s.dw.out.size()], s.dmid[:n*s.dw.out.size()]
 	s.pw.backward(e, mid, out, dout, dmid, n)
 	s.dw.backward(e, in, mid, dmid, din, n)
-}
-
-// reluLayer is Keras' ReLU layer: min(max(x, 0), maxValue), no upper bound
-// when maxValue is 0 (ReLU6: maxValue 6).
-type reluLayer struct {
-	layerInfo
-	maxValue float32
-	call     pass // the forward or backward call in progress
-}
-
-func newReLULayer(maxValue float64) *reluLayer {
-	return &reluLayer{layerInfo: layerInfo{kind: model.ReLULayer}, maxValue: float32(maxValue)}
-}
-
-func (r *reluLayer) build(in shape, _ *rand.Rand) error {
-	if r.maxValue < 0 {
-		return fmt.Errorf("max_value must not be negative, got %g", r.maxValue)
-	}
-	r.in, r.out = in, in
-	return nil
-}
-
-func (r *reluLayer) alloc(threads, maxBatch int) {}
-
-func (r *reluLayer) forward(e *engine, in, out []float32, n int, training bool) {
-	r.call = pass{in: in, out: out}
-	e.run(n, r)
-}
-
-func (r *reluLayer) backward(e *engine, in, out, dout, din []float32, n int) {
-	if din == nil {
-		return
-	}
-	r.call = pass{out: out, dout: dout, din: din, backward: true}
-	e.run(n, r)
-}
-
-func (r *reluLayer) part(w, b0, b1 int) {
-	lo, hi := b0*r.in.size(), b1*r.in.size()
-	if r.call.backward {
-		clampGradTo(r.call.din[lo:hi], r.call.dout[lo:hi], r.call.out[lo:hi], r.maxValue)
-		return
-	}
-	top := r.maxValue
-	if top <= 0 {
-		top = float32(math.Inf(1))
-	}
-	vec.Clamp(r.call.out[lo:hi], r.call.in[lo:hi], top)
-}
-
-// addLayer is Keras' Add: the elementwise sum of its inputs, all of one
-// shape. The graph gives it its first input as in and the others in rest
-// before the forward pass, and passes its output gradient on to the other
-// inputs after the backward pass, which copies it to the first.
-type addLayer struct {
-	layerInfo
-	rest [][]float32 // the other inputs of the forward call
-	call pass        // the forward call in progress
-}
-
-func newAdd() *addLayer { return &addLayer{layerInfo: layerInfo{kind: model.Add}} }
-
-func (a *addLayer) build(in shape, _ *rand.Rand) error {
-	a.in, a.out = in, in
-	return nil
-}
-
-func (a *addLayer) alloc(threads, maxBatch int) {}
-
-func (a *addLayer) forward(e *engine, in, out []float32, n int, training bool) {
-	a.call = pass{in: in, out: out}
-	e.run(n, a)
-}
-
-func (a *addLayer) backward(e *engine, in, out, dout, din []float32, n int) {
-	if din != nil {
-		copy(din[:len(dout)], dout)
-	}
-}
-
-func (a *addLayer) part(w, b0, b1 int) {
-	lo, hi := b0*a.in.size(), b1*a.in.size()
-	out := a.call.out[lo:hi]
-	copy(out, a.call.in[lo:hi])
-	for _, r := range a.rest {
-		vec.Add(out, r[lo:hi])
-	}
 }

@@ -158,7 +158,9 @@ func newTrainCmd() *cobra.Command {
 class (labels are the sorted folder names), as Keras' model.fit does: a line
 per epoch with loss and accuracy, validation after every epoch, optional early
 stopping. Two classes get one sigmoid unit and binary cross-entropy, more get
-a softmax and sparse categorical cross-entropy.
+a softmax and sparse categorical cross-entropy (the mobilenet presets keep
+Keras' softmax head for two classes too). The mobilenets take --alpha (width
+multiplier) and image sizes that are multiples of 32.
 
 It writes the model with the best epoch's weights (by --monitor), and beside it
 history.csv, history.json and learning-curves.png. A checkpoint (MODEL.ckpt)
@@ -171,6 +173,7 @@ epsilon 0.01, batch 64.`,
 		Example: `  edgecnn train --data car-truck/train --valid car-truck/valid --arch seed-exercise --image-size 32 --epochs 20 -o model.ecnn
   edgecnn train --data photos --validation-split 0.2 --arch seed-tutorial --image-size 128 --augment flip,contrast=0.1 -o model.ecnn
   edgecnn train --data photos/train --valid photos/valid --spec my-net.yaml --patience 5 -o model.ecnn
+  edgecnn train --data car-truck/train --valid car-truck/valid --arch mobilenet-v2 --alpha 0.35 --image-size 32 --epsilon 1e-7 -o model.ecnn
   edgecnn train --data photos/train --valid photos/valid --arch seed-tutorial -o model.ecnn --resume`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return runTrain(cmd, &f) },

@@ -125,6 +125,11 @@ func FuzzDecode(f *testing.F) {
 	}
 	f.Add(good, false)
 	f.Add(good, true)
+	graph, err := Encode(residualModel())
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(graph, true)
 	f.Add(good[:64], false)
 	f.Add([]byte("ECNN"), true)
 	f.Fuzz(func(t *testing.T, b []byte, reseal bool) {

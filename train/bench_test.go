@@ -39,11 +39,11 @@ func benchConv(b *testing.B, backward bool) {
 func BenchmarkConvForward(b *testing.B)         { benchConv(b, false) }
 func BenchmarkConvForwardBackward(b *testing.B) { benchConv(b, true) }
 
-// benchTrain times training steps of a preset at 32x32, batch 64, on
-// GOMAXPROCS workers (edgecnn bench train --arch NAME --image-size 32), and
+// benchTrain times training steps of a preset at size x size, batch 64, on
+// GOMAXPROCS workers (edgecnn bench train --arch NAME --image-size N), and
 // reports images per second and the allocations per step.
-func benchTrain(b *testing.B, arch string) {
-	n, err := Preset(arch, 32, 32, 3, 2)
+func benchTrain(b *testing.B, arch string, alpha float64, size int) {
+	n, err := PresetAlpha(arch, alpha, size, size, 3, 2)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -63,8 +63,11 @@ func benchTrain(b *testing.B, arch string) {
 	b.ReportMetric(float64(batch*b.N)/b.Elapsed().Seconds(), "images/s")
 }
 
-func BenchmarkTrainSeedExercise32(b *testing.B) { benchTrain(b, "seed-exercise") }
-func BenchmarkTrainSeedTutorial32(b *testing.B) { benchTrain(b, "seed-tutorial") }
+func BenchmarkTrainSeedExercise32(b *testing.B)    { benchTrain(b, "seed-exercise", 0, 32) }
+func BenchmarkTrainSeedTutorial32(b *testing.B)    { benchTrain(b, "seed-tutorial", 0, 32) }
+func BenchmarkTrainMobileNetV2035x32(b *testing.B) { benchTrain(b, "mobilenet-v2", 0.35, 32) }
+func BenchmarkTrainMobileNetV2035x96(b *testing.B) { benchTrain(b, "mobilenet-v2", 0.35, 96) }
+func BenchmarkTrainMobileNetV1025x32(b *testing.B) { benchTrain(b, "mobilenet-v1", 0.25, 32) }
 
 // BenchmarkIm2col times im2col and col2im for one sample of the presets'
 // convolutions at 32x32 (3x3 'same', and the 5x5 first layer).

@@ -39,14 +39,21 @@ func TestModelRoundTrip(t *testing.T) {
 	require.Equal(t, []int{3, 3, 3, 16}, k.Shape) // HWIO
 	require.Equal(t, []int{7, 7, 32}, m.Layers[3].OutputShape)
 
+	back := reloaded(t, m)
+	require.Equal(t, net.Predict(x, 4), back.Predict(x, 4))
+	require.Equal(t, net.Summary(), back.Summary())
+}
+
+// reloaded encodes m, decodes it and builds its network.
+func reloaded(t *testing.T, m *model.Model) *Sequential {
+	t.Helper()
 	b, err := model.Encode(m)
 	require.NoError(t, err)
 	m2, err := model.Decode(b)
 	require.NoError(t, err)
 	back, err := FromModel(m2)
 	require.NoError(t, err)
-	require.Equal(t, net.Predict(x, 4), back.Predict(x, 4))
-	require.Equal(t, net.Summary(), back.Summary())
+	return back
 }
 
 // TestFromModelFloat16 loads a float16 model: outputs agree to float16

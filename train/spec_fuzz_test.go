@@ -21,7 +21,7 @@ const maxFuzzSize = 64
 // FromSpecFile must fail with an error naming the file or build a model
 // whose loss is known, never panic.
 func FuzzFromSpecFile(f *testing.F) {
-	for _, name := range []string{"small-net.yaml", "seed-exercise.json", "cifar-small.yaml"} {
+	for _, name := range []string{"small-net.yaml", "seed-exercise.json", "cifar-small.yaml", "residual-net.yaml"} {
 		b, err := os.ReadFile(filepath.Join("testdata", name))
 		require.NoError(f, err)
 		f.Add(b)

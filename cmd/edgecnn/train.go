@@ -46,13 +46,15 @@ type trainFlags struct {
 // netFlags choose a network: a preset or a spec file, at an image size.
 type netFlags struct {
 	arch, spec string
+	alpha      float64
 	imageSize  int
 	threads    int
 }
 
 func (f *netFlags) register(c *cobra.Command, defaultSize int) {
 	c.Flags().StringVar(&f.arch, "arch", "seed-tutorial", "preset architecture: "+strings.Join(train.Presets(), ", "))
-	c.Flags().StringVar(&f.spec, "spec", "", "YAML or JSON file describing a Sequential model (instead of --arch)")
+	c.Flags().Float64Var(&f.alpha, "alpha", 1, "width multiplier of the mobilenet presets (Keras' alpha: 0.25, 0.35, 0.5, 0.75, 1.0, ...)")
+	c.Flags().StringVar(&f.spec, "spec", "", "YAML or JSON file describing a model: a list of layers, which may name their inputs (instead of --arch)")
 	c.Flags().IntVar(&f.imageSize, "image-size", defaultSize, "input height and width in pixels")
 	c.Flags().IntVar(&f.threads, "threads", 0, "worker threads (0 = all cores); a run is reproducible for a given seed and thread count")
 }
@@ -66,7 +68,7 @@ func (f *netFlags) build(classes int) (*train.Sequential, error) {
 	if f.spec != "" {
 		net, err = train.FromSpecFile(f.spec, f.imageSize, f.imageSize, 3)
 	} else {
-		net, err = train.Preset(f.arch, f.imageSize, f.imageSize, 3, classes)
+		net, err = train.PresetAlpha(f.arch, f.alpha, f.imageSize, f.imageSize, 3, classes)
 	}
 	if err != nil {
 		return nil, err
@@ -159,7 +161,9 @@ func newTrainCmd() *cobra.Command {
 class (labels are the sorted folder names), as Keras' model.fit does: a line
 per epoch with loss and accuracy, validation after every epoch, optional early
 stopping. Two classes get one sigmoid unit and binary cross-entropy, more get
-a softmax and sparse categorical cross-entropy.
+a softmax and sparse categorical cross-entropy (the mobilenet presets keep
+Keras' softmax head for two classes too). The mobilenets take --alpha (width
+multiplier) and image sizes that are multiples of 32.
 
 It writes the model with the best epoch's weights (by --monitor), and beside it,
 named after it, the history and learning curves: for -o m.ecnn, m.history.csv,
@@ -173,6 +177,7 @@ epsilon 0.01, batch 64.`,
 		Example: `  edgecnn train --data car-truck/train --valid car-truck/valid --arch seed-exercise --image-size 32 --epochs 20 -o model.ecnn
   edgecnn train --data photos --validation-split 0.2 --arch seed-tutorial --image-size 128 --augment flip,contrast=0.1 -o model.ecnn
   edgecnn train --data photos/train --valid photos/valid --spec my-net.yaml --patience 5 -o model.ecnn
+  edgecnn train --data car-truck/train --valid car-truck/valid --arch mobilenet-v2 --alpha 0.35 --image-size 32 --epsilon 1e-7 -o model.ecnn
   edgecnn train --data photos/train --valid photos/valid --arch seed-tutorial -o model.ecnn --resume`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return runTrain(cmd, &f) },

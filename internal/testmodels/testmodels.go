@@ -78,7 +78,10 @@ func Preset(arch string, alpha float64, size, classes int, seed uint64) (*model.
 	}
 	r := rand.New(rand.NewPCG(seed, 13))
 	const batch = 8
-	x := SmoothImages(r, batch, size, size)
+	x := make([]float32, batch*size*size*3)
+	for i, p := range SmoothImages(r, batch, size, size) {
+		x[i] = float32(p)*pre.Scale + pre.Offset
+	}
 	for b, l := range m.Layers {
 		if l.Type != model.BatchNormalization {
 			continue
@@ -139,10 +142,10 @@ func channelStats(m *model.Model, j int, x []float32, batch int) (mean, variance
 	return mean, variance, nil
 }
 
-// SmoothImages returns n h x w RGB images of random smooth gradients with
-// noise, scaled to [0, 1] as New's preprocessing does.
-func SmoothImages(r *rand.Rand, n, h, w int) []float32 {
-	x := make([]float32, 0, n*h*w*3)
+// SmoothImages returns the pixels of n h x w RGB images of random smooth
+// gradients with noise.
+func SmoothImages(r *rand.Rand, n, h, w int) []uint8 {
+	x := make([]uint8, 0, n*h*w*3)
 	for range n {
 		var base, dx, dy [3]float64
 		for c := range 3 {
@@ -152,7 +155,7 @@ func SmoothImages(r *rand.Rand, n, h, w int) []float32 {
 			for xx := range w {
 				for c := range 3 {
 					v := base[c] + dx[c]*float64(xx) + dy[c]*float64(y) + 20*r.NormFloat64()
-					x = append(x, float32(math.Round(max(0, min(255, v))))/255)
+					x = append(x, uint8(math.Round(max(0, min(255, v)))))
 				}
 			}
 		}

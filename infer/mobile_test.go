@@ -1,4 +1,4 @@
-package infer_test
+package infer
 
 import (
 	"fmt"
@@ -9,21 +9,23 @@ import (
 
 	"github.com/edgecnn/edgecnn/calib"
 	"github.com/edgecnn/edgecnn/dataset"
-	"github.com/edgecnn/edgecnn/infer"
 	"github.com/edgecnn/edgecnn/internal/testmodels"
 	"github.com/edgecnn/edgecnn/model"
-	"github.com/edgecnn/edgecnn/quantize"
+	quant8 "github.com/edgecnn/edgecnn/quantize"
 	"github.com/edgecnn/edgecnn/train"
 )
 
-// mobileNetV2 returns a random mobilenet-v2-0.35 at size x size (see
-// testmodels.Preset) and its int8 model, calibrated (min/max) on 16 random
-// smooth images.
-func mobileNetV2(t testing.TB, size int) (float, q *model.Model) {
+// mobileNet returns a random MobileNet (arch, alpha) at size x size (see
+// testmodels.Preset; with fitBN false, PresetInit) and its int8 model,
+// calibrated (min/max) on n random smooth images.
+func mobileNet(t testing.TB, arch string, alpha float64, size, n int, fitBN bool) (float, q *model.Model) {
 	t.Helper()
-	m, err := testmodels.Preset("mobilenet-v2", 0.35, size, 2, 1)
+	preset := testmodels.PresetInit
+	if fitBN {
+		preset = testmodels.Preset
+	}
+	m, err := preset(arch, alpha, size, 2, 1)
 	require.NoError(t, err)
-	const n = 16
 	ds := &dataset.Dataset{Dir: "smooth", ClassNames: m.Labels, Height: size, Width: size,
 		Pixels: testmodels.SmoothImages(rand.New(rand.NewPCG(2, 2)), n, size, size)}
 	for i := range n {
@@ -35,7 +37,7 @@ func mobileNetV2(t testing.TB, size int) (float, q *model.Model) {
 	defer net.Close()
 	tab, err := calib.Calibrate(net, m, ds, calib.Options{Method: calib.MinMax, Warn: func(string) {}})
 	require.NoError(t, err)
-	q, _, err = quantize.Quantize(m, tab, quantize.Options{})
+	q, _, err = quant8.Quantize(m, tab, quant8.Options{})
 	require.NoError(t, err)
 	return m, q
 }
@@ -47,9 +49,9 @@ func mobileNetV2(t testing.TB, size int) (float, q *model.Model) {
 // last reader (a residual's input until its Add).
 func TestMobileNetV2Arena(t *testing.T) {
 	for _, size := range []int{96, 128, 224} {
-		float, q := mobileNetV2(t, size)
+		float, q := mobileNet(t, "mobilenet-v2", 0.35, size, 2, false)
 		for _, m := range []*model.Model{float, q} {
-			r, err := infer.Load(m, infer.Options{})
+			r, err := Load(m, Options{})
 			require.NoError(t, err)
 			s := r.Summary()
 			bound := liveBound(t, m)
@@ -133,11 +135,11 @@ func liveBound(t *testing.T, m *model.Model) int {
 // TestMobileNetV2NoAllocs requires a frame of mobilenet-v2-0.35 at 96
 // pixels, int8 and float, with one and two threads, to allocate nothing.
 func TestMobileNetV2NoAllocs(t *testing.T) {
-	float, q := mobileNetV2(t, 96)
+	float, q := mobileNet(t, "mobilenet-v2", 0.35, 96, 16, true)
 	rgb := testmodels.SmoothImages(rand.New(rand.NewPCG(3, 3)), 1, 96, 96)
 	for _, m := range []*model.Model{q, float} {
 		for _, threads := range []int{1, 2} {
-			r, err := infer.Load(m, infer.Options{Threads: threads})
+			r, err := Load(m, Options{Threads: threads})
 			require.NoError(t, err)
 			_, err = r.Run(rgb)
 			require.NoError(t, err)

@@ -59,25 +59,17 @@ func New(name string, h, w int, layers []model.Layer) *model.Model {
 // drawn as AddBatchNorm draws them. So the folded statistics matter and the
 // activations neither vanish nor saturate, as in a trained network.
 func Preset(arch string, alpha float64, size, classes int, seed uint64) (*model.Model, error) {
-	net, err := train.PresetAlpha(arch, alpha, size, size, 3, classes)
+	m, err := PresetInit(arch, alpha, size, classes, seed)
 	if err != nil {
 		return nil, err
 	}
-	defer net.Close()
-	if err := net.Init(int64(seed)); err != nil {
-		return nil, err
-	}
-	pre := New("", size, size, nil).Input
-	m, err := net.ToModel([]string{"Car", "Truck", "Bus", "Van"}[:classes], pre)
-	if err != nil {
-		return nil, err
-	}
+	pre := m.Input
 	graph, err := m.Graph()
 	if err != nil {
 		return nil, err
 	}
 	r := rand.New(rand.NewPCG(seed, 13))
-	const batch = 8
+	const batch = 2
 	x := make([]float32, batch*size*size*3)
 	for i, p := range SmoothImages(r, batch, size, size) {
 		x[i] = float32(p)*pre.Scale + pre.Offset
@@ -114,6 +106,20 @@ func Preset(arch string, alpha float64, size, classes int, seed uint64) (*model.
 		}
 	}
 	return m, nil
+}
+
+// PresetInit is Preset with the BatchNormalization layers as train
+// initialises them (the identity): enough where only the graph matters.
+func PresetInit(arch string, alpha float64, size, classes int, seed uint64) (*model.Model, error) {
+	net, err := train.PresetAlpha(arch, alpha, size, size, 3, classes)
+	if err != nil {
+		return nil, err
+	}
+	defer net.Close()
+	if err := net.Init(int64(seed)); err != nil {
+		return nil, err
+	}
+	return net.ToModel([]string{"Car", "Truck", "Bus", "Van"}[:classes], New("", size, size, nil).Input)
 }
 
 // channelStats runs m on the batch x and returns the per-channel mean and

@@ -31,14 +31,14 @@ func (s *tensorStats) observe(v []float32) {
 // Dense with sigmoid or softmax, or -1) is measured on its logits, computed
 // from its input and its float weights.
 type collector struct {
-	stats  []tensorStats
-	head   int
+	stats []tensorStats
+	head  int
 	// headInput is the layer whose output the head reads (model.ModelInput
 	// for the model input).
 	headInput int
-	kernel []float32 // head kernel [in, units]
-	bias   []float32
-	logits []float32
+	kernel    []float32 // head kernel [in, units]
+	bias      []float32
+	logits    []float32
 }
 
 func newCollector(m *model.Model) (*collector, error) {

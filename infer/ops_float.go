@@ -127,6 +127,50 @@ func (o *fdepthwiseOp) run(lo, hi, _ int) {
 	}
 }
 
+// fseparableOp is a float32 SeparableConv2D (Keras): a depthwise
+// convolution without bias into mid, its own buffer, then a 1x1
+// convolution with bias and the activation. Rows are output rows; each
+// needs only its own row of mid.
+type fseparableOp struct {
+	dw fdepthwiseOp
+	pw fconvOp
+}
+
+func (o *fseparableOp) rows() int { return o.dw.rows() }
+func (o *fseparableOp) run(lo, hi, w int) {
+	o.dw.run(lo, hi, w)
+	o.pw.run(lo, hi, w)
+}
+
+func newSeparable(m *model.Model, l *model.Layer, inShape []int, in, out []float32, act fclamp) (op, error) {
+	s := convGeometry(l, inShape, l.OutputShape)
+	s.OC = s.C
+	if len(l.Weights) < 2 || len(l.Weights) > 3 {
+		return nil, fmt.Errorf("%d weight tensors, want depthwise_kernel, pointwise_kernel and an optional bias", len(l.Weights))
+	}
+	dw, err := floatTensor(m, l.Weights[0], s.KH, s.KW, s.C, 1)
+	if err != nil {
+		return nil, err
+	}
+	f := l.Filters
+	pw, err := floatTensor(m, l.Weights[1], 1, 1, s.C, f)
+	if err != nil {
+		return nil, err
+	}
+	bias := make([]float32, f)
+	if len(l.Weights) == 3 {
+		if bias, err = floatTensor(m, l.Weights[2], f); err != nil {
+			return nil, err
+		}
+	}
+	mid := make([]float32, s.OH*s.OW*s.C)
+	p := kernel.ConvShape{H: s.OH, W: s.OW, C: s.C, KH: 1, KW: 1, SH: 1, SW: 1, OH: s.OH, OW: s.OW, OC: f}
+	return &fseparableOp{
+		dw: fdepthwiseOp{in: in, out: mid, shape: s, w: dw, bias: make([]float32, s.C)},
+		pw: fconvOp{in: mid, out: out, shape: p, w: pw, bias: bias, act: act},
+	}, nil
+}
+
 // faddOp is a float32 Add of any number of tensors; rows are blocks of
 // addBlock elements.
 type faddOp struct {
@@ -270,6 +314,8 @@ func newFloatOp(m *model.Model, l *model.Layer, inShape []int, in []float32, oth
 			return nil, err
 		}
 		return &fdepthwiseOp{in: in, out: out, shape: s, w: w, bias: bias, act: act}, nil
+	case model.SeparableConv2D:
+		return newSeparable(m, l, inShape, in, out, act)
 	case model.Dense:
 		w, bias, err := kernelAndBias(m, l, l.Units, len(in), l.Units)
 		if err != nil {

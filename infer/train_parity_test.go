@@ -92,3 +92,44 @@ func TestFloatRuntimeRunsMobileNets(t *testing.T) {
 		net.Close()
 	}
 }
+
+// TestFloatRuntimeRunsSeparable runs a SeparableConv2D graph (stride 2 and
+// 1, with and without bias, ReLU6 activation) through train's Predict and
+// the float runtime.
+func TestFloatRuntimeRunsSeparable(t *testing.T) {
+	const size = 16
+	m := testmodels.New("separable", size, size, []model.Layer{
+		{Name: "sep1", Type: model.SeparableConv2D, Filters: 8, KernelSize: [2]int{3, 3}, Strides: [2]int{2, 2}, Padding: model.Same, DepthMultiplier: 1,
+			Activation: model.ReLU6, OutputShape: []int{8, 8, 8}, Weights: []string{"sep1/depthwise_kernel", "sep1/pointwise_kernel", "sep1/bias"}},
+		{Name: "sep2", Type: model.SeparableConv2D, Filters: 6, KernelSize: [2]int{5, 5}, Strides: [2]int{1, 1}, Padding: model.Same, DepthMultiplier: 1, NoBias: true,
+			Activation: model.ReLU, OutputShape: []int{8, 8, 6}, Weights: []string{"sep2/depthwise_kernel", "sep2/pointwise_kernel"}},
+		{Name: "gap", Type: model.GlobalAveragePooling2D, OutputShape: []int{6}},
+		{Name: "dense", Type: model.Dense, Units: 2, Activation: model.Softmax, OutputShape: []int{2}, Weights: []string{"dense/kernel", "dense/bias"}},
+	})
+	r := rand.New(rand.NewPCG(8, 8))
+	testmodels.AddUniform(m, r, "sep1/depthwise_kernel", -1, 1, 3, 3, 3, 1)
+	testmodels.AddUniform(m, r, "sep1/pointwise_kernel", -1, 1, 1, 1, 3, 8)
+	testmodels.AddUniform(m, r, "sep1/bias", -0.2, 0.2, 8)
+	testmodels.AddUniform(m, r, "sep2/depthwise_kernel", -1, 1, 5, 5, 8, 1)
+	testmodels.AddUniform(m, r, "sep2/pointwise_kernel", -1, 1, 1, 1, 8, 6)
+	testmodels.AddUniform(m, r, "dense/kernel", -1, 1, 6, 2)
+	testmodels.AddUniform(m, r, "dense/bias", -0.2, 0.2, 2)
+	net, err := train.FromModel(m)
+	require.NoError(t, err)
+	defer net.Close()
+	rt, err := infer.Load(m, infer.Options{Threads: 2})
+	require.NoError(t, err)
+	defer rt.Close()
+	pixels := testmodels.SmoothImages(r, 1, size, size)
+	x := make([]float32, len(pixels))
+	for i, p := range pixels {
+		x[i] = float32(p) / 255
+	}
+	want := net.Predict(x, 1)
+	res, err := rt.Run(pixels)
+	require.NoError(t, err)
+	t.Logf("probabilities %v", want)
+	for j, p := range want {
+		require.InDelta(t, p, res.Probabilities[j], 1e-5, "class %d", j)
+	}
+}

@@ -32,7 +32,8 @@ type Options struct {
 // Calibrate runs the float network net (built from m, e.g. by
 // train.FromModel) over calibration images of ds and returns the table of
 // every activation's range: the input and each layer's output (a sigmoid or
-// softmax head's logits). ds must hold images at the model's input size.
+// softmax head's logits). In a graph that is every tensor: an Add's inputs
+// are other layers' outputs. ds must hold images at the model's input size.
 // The same model, images, options and seed give the same table.
 func Calibrate(net *train.Sequential, m *model.Model, ds *dataset.Dataset, opt Options) (*Table, error) {
 	if opt.Percentile == 0 {
@@ -45,9 +46,6 @@ func Calibrate(net *train.Sequential, m *model.Model, ds *dataset.Dataset, opt O
 		opt.Warn = func(msg string) { fmt.Fprintln(os.Stderr, "warning:", msg) }
 	}
 	if err := checkMethod(opt); err != nil {
-		return nil, err
-	}
-	if err := m.RequireSequential("calibration"); err != nil {
 		return nil, err
 	}
 	if net.NumLayers() != len(m.Layers) {

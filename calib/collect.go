@@ -31,11 +31,14 @@ func (s *tensorStats) observe(v []float32) {
 // Dense with sigmoid or softmax, or -1) is measured on its logits, computed
 // from its input and its float weights.
 type collector struct {
-	stats  []tensorStats
-	head   int
-	kernel []float32 // head kernel [in, units]
-	bias   []float32
-	logits []float32
+	stats []tensorStats
+	head  int
+	// headInput is the layer whose output the head reads (model.ModelInput
+	// for the model input).
+	headInput int
+	kernel    []float32 // head kernel [in, units]
+	bias      []float32
+	logits    []float32
 }
 
 func newCollector(m *model.Model) (*collector, error) {
@@ -49,6 +52,11 @@ func newCollector(m *model.Model) (*collector, error) {
 		return c, nil
 	}
 	c.head = last
+	g, err := m.Graph()
+	if err != nil {
+		return nil, err
+	}
+	c.headInput = g[last][0]
 	for j, dst := range []*[]float32{&c.kernel, &c.bias} {
 		if j >= len(l.Weights) {
 			*dst = make([]float32, l.Units) // no bias
@@ -84,14 +92,14 @@ func (c *collector) run(net *train.Sequential, m *model.Model, ds *dataset.Datas
 	y := make([]int32, batchSize)
 	var bad error
 	for n := b.Next(x, y); n > 0; n = b.Next(x, y) {
-		if c.head == 0 {
+		if c.head >= 0 && c.headInput == model.ModelInput {
 			c.observeLogits(x[:n*ds.ImageSize()], n)
 		}
 		net.ForwardCollect(x, n, func(layer int, out []float32) {
 			if bad == nil {
 				bad = finite(out, layer, m)
 			}
-			if layer+1 == c.head {
+			if c.head >= 0 && layer == c.headInput {
 				c.observeLogits(out, n)
 			}
 			if layer != c.head {

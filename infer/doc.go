@@ -1,14 +1,19 @@
 // Package infer is the fixed-memory runtime: it loads an int8 (or float32 /
-// float16) .ecnn model, checks the graph (shapes chain, tensors match the
-// layers, quantisation parameters in range), plans every byte it will need
-// at load time and then classifies frames without allocating:
+// float16) .ecnn model, checks the graph (shapes agree along every edge,
+// tensors match the layers, quantisation parameters in range), plans every
+// byte it will need at load time and then classifies frames without
+// allocating. Graphs may branch (Add, layers naming their inputs); layers
+// run in the model's topological order.
 //
 //   - one arena for all activations, placed greedily by size over the
-//     tensors' lifetimes (TFLite Micro's GreedyMemoryPlanner); Summary
-//     reports it against the lower bound and the naive plan;
-//   - im2col scratch per worker, and weights used in place from the model's
-//     bytes when they are packed for this build's kernels (else repacked
-//     once);
+//     tensors' lifetimes (from the layer that writes a tensor to its last
+//     reader, so a residual's input stays alive until its Add; TFLite
+//     Micro's GreedyMemoryPlanner); Summary reports it against the lower
+//     bound and the naive plan;
+//   - im2col and depthwise scratch per worker (1x1 stride-1 convolutions
+//     need none: one GEMM on the NHWC activation), and weights used in
+//     place from the model's bytes when they are packed for this build's
+//     kernels (else repacked once);
 //   - a fixed pool of Options.Threads workers that split each layer's output
 //     rows; results do not depend on the thread count.
 //

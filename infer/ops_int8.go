@@ -19,9 +19,66 @@ type convOp struct {
 
 func (o *convOp) rows() int { return o.shape.OH }
 
-func (o *convOp) preparedBytes() int { return o.rq.PreparedBytes() }
+func (o *convOp) preparedBytes() int     { return o.rq.PreparedBytes() }
+func (o *convOp) scratchLen() int        { return kernel.ConvScratchLen(&o.shape) }
+func (o *convOp) scratchSlots() [][]int8 { return o.scratch }
 func (o *convOp) run(lo, hi, w int) {
 	kernel.Conv(o.out, o.in, &o.shape, o.packed, &o.rq, o.scratch[w], lo, hi)
+}
+
+// pointwiseOp is an int8 1x1 stride-1 Conv2D: one GEMM straight on the
+// NHWC input, whose pixels are already the rows of C values the GEMM takes
+// (no im2col). Workers split the image rows.
+type pointwiseOp struct {
+	in, out  []int8
+	w, c, oc int // pixels per row, input and output channels
+	h        int
+	packed   []int8
+	rq       kernel.Requant
+}
+
+func (o *pointwiseOp) rows() int { return o.h }
+func (o *pointwiseOp) run(lo, hi, _ int) {
+	px := o.w * (hi - lo)
+	kernel.GEMM(o.out[lo*o.w*o.oc:], o.oc, o.in[lo*o.w*o.c:], o.c, px, o.oc, o.c, o.packed, &o.rq)
+}
+
+// depthwiseOp is an int8 DepthwiseConv2D through kernel.DepthwiseConv.
+type depthwiseOp struct {
+	in, out []int8
+	d       *kernel.DepthwiseConv
+	rq      kernel.Requant
+	scratch [][]int8 // per worker
+}
+
+func (o *depthwiseOp) rows() int              { return o.d.Shape().OH }
+func (o *depthwiseOp) scratchLen() int        { return o.d.ScratchLen() }
+func (o *depthwiseOp) scratchSlots() [][]int8 { return o.scratch }
+func (o *depthwiseOp) run(lo, hi, w int)      { o.d.Run(o.out, o.in, o.scratch[w], lo, hi) }
+
+// addOp is an int8 Add of two tensors (kernel.Add, TFLite's rescaling);
+// workers split the elements in blocks of addBlock.
+type addOp struct {
+	a, b, out []int8
+	p         kernel.AddParams
+}
+
+// addBlock is the number of elements in one work item of addOp.
+const addBlock = 1024
+
+func newAddOp(a, b, out []int8, qa, qb model.QuantParams, q *model.LayerQuant) (*addOp, error) {
+	p, err := kernel.NewAddParams(float64(qa.Scale), qa.ZeroPoint, float64(qb.Scale), qb.ZeroPoint,
+		float64(q.Output.Scale), q.Output.ZeroPoint, q.ActMin, q.ActMax)
+	if err != nil {
+		return nil, err
+	}
+	return &addOp{a: a, b: b, out: out, p: p}, nil
+}
+
+func (o *addOp) rows() int { return (len(o.out) + addBlock - 1) / addBlock }
+func (o *addOp) run(lo, hi, _ int) {
+	i, j := lo*addBlock, min(hi*addBlock, len(o.out))
+	kernel.Add(o.out[i:j], o.a[i:j], o.b[i:j], &o.p)
 }
 
 // denseOp is an int8 Dense through kernel.GEMM; workers split the output
@@ -146,8 +203,26 @@ func newInt8Op(m *model.Model, l *model.Layer, q *model.LayerQuant, inShape []in
 		if err != nil {
 			return nil, err
 		}
+		if s.KH == 1 && s.KW == 1 && s.SH == 1 && s.SW == 1 {
+			return &pointwiseOp{in: in, out: out, h: s.H, w: s.W, c: s.C, oc: s.OC, packed: packed, rq: rq}, nil
+		}
 		rq.Prepare(packed, s.OC, s.K())
 		return &convOp{in: in, out: out, shape: s, packed: packed, rq: rq, scratch: make([][]int8, workers)}, nil
+	case model.DepthwiseConv2D:
+		s := convGeometry(l, inShape, l.OutputShape)
+		s.PadValue = int8(inQ.ZeroPoint)
+		o := &depthwiseOp{in: in, out: out, scratch: make([][]int8, workers)}
+		packed, err := depthwiseWeights(m, q, s.KH, s.KW, s.C)
+		if err != nil {
+			return nil, err
+		}
+		if o.rq, err = loadRequant(m, q, s.C); err != nil {
+			return nil, err
+		}
+		if o.d, err = kernel.NewDepthwiseConv(s, packed, &o.rq); err != nil {
+			return nil, err
+		}
+		return o, nil
 	case model.Dense:
 		k, n := len(in), l.Units
 		packed, rq, err := loadInt8Weights(m, q, n, k)

@@ -72,40 +72,76 @@ func int32Tensor(m *model.Model, name, what string, n int) ([]int32, error) {
 // layout is kernel.Layout, else repacked once) and the requantisation of a
 // Conv2D or Dense with oc output channels of k weights each.
 func loadInt8Weights(m *model.Model, q *model.LayerQuant, oc, k int) ([]int8, kernel.Requant, error) {
-	rq := kernel.Requant{OutZero: q.Output.ZeroPoint, ActMin: q.ActMin, ActMax: q.ActMax}
 	packed, err := packedWeights(m, q, oc, k)
 	if err != nil {
-		return nil, rq, err
+		return nil, kernel.Requant{}, err
 	}
+	rq, err := loadRequant(m, q, oc)
+	return packed, rq, err
+}
+
+// loadRequant reads and checks the requantisation of oc output channels:
+// bias, multipliers, shifts and, when named, the weight scales.
+func loadRequant(m *model.Model, q *model.LayerQuant, oc int) (kernel.Requant, error) {
+	rq := kernel.Requant{OutZero: q.Output.ZeroPoint, ActMin: q.ActMin, ActMax: q.ActMax}
+	var err error
 	if rq.Bias, err = int32Tensor(m, q.Bias, "bias", oc); err != nil {
-		return nil, rq, err
+		return rq, err
 	}
 	if rq.Multiplier, err = int32Tensor(m, q.Multiplier, "multiplier", oc); err != nil {
-		return nil, rq, err
+		return rq, err
 	}
 	if rq.Shift, err = int32Tensor(m, q.Shift, "shift", oc); err != nil {
-		return nil, rq, err
+		return rq, err
 	}
 	for c := range oc {
 		if err := checkMultiplier(rq.Multiplier[c], rq.Shift[c]); err != nil {
-			return nil, rq, fmt.Errorf("channel %d: %w", c, err)
+			return rq, fmt.Errorf("channel %d: %w", c, err)
 		}
 	}
 	if q.WeightScales != "" {
 		t, err := m.Tensor(q.WeightScales)
 		if err != nil {
-			return nil, rq, err
+			return rq, err
 		}
 		if t.DType != model.Float32 || t.Elems() != oc {
-			return nil, rq, fmt.Errorf("weight scales %q are %s%v, want float32[%d]", q.WeightScales, t.DType, t.Shape, oc)
+			return rq, fmt.Errorf("weight scales %q are %s%v, want float32[%d]", q.WeightScales, t.DType, t.Shape, oc)
 		}
 	}
-	return packed, rq, nil
+	return rq, nil
 }
 
-// packedWeights returns the weights in kernel.Layout: the model's bytes
-// themselves when it was packed for this build, else a repacked copy.
-func packedWeights(m *model.Model, q *model.LayerQuant, oc, k int) ([]int8, error) {
+// DepthwiseCanonicalLayout is the unpacked depthwise weight layout:
+// [KH][KW][C], Keras' order with the depth multiplier of 1 dropped.
+const DepthwiseCanonicalLayout = "hwc"
+
+// depthwiseWeights returns a DepthwiseConv2D's weights in
+// kernel.DepthwiseLayout: the model's bytes when stored that way, else
+// packed from DepthwiseCanonicalLayout.
+func depthwiseWeights(m *model.Model, q *model.LayerQuant, kh, kw, c int) ([]int8, error) {
+	w, err := int8Weights(m, q)
+	if err != nil {
+		return nil, err
+	}
+	switch q.WeightLayout {
+	case kernel.DepthwiseLayout:
+		if want := kernel.DepthwisePackedLen(kh, kw, c); len(w) != want {
+			return nil, fmt.Errorf("weights %q hold %d values, want %d for %dx%dx%d in layout %q", q.Weights, len(w), want, kh, kw, c, q.WeightLayout)
+		}
+		return w, nil
+	case DepthwiseCanonicalLayout:
+		if len(w) != kh*kw*c {
+			return nil, fmt.Errorf("weights %q hold %d values, want %d for %dx%dx%d in layout %q", q.Weights, len(w), kh*kw*c, kh, kw, c, q.WeightLayout)
+		}
+		packed := make([]int8, kernel.DepthwisePackedLen(kh, kw, c))
+		kernel.PackDepthwise(packed, w, kh, kw, c)
+		return packed, nil
+	}
+	return nil, fmt.Errorf("depthwise weight layout %q is not supported (this build reads %q and %q)", q.WeightLayout, DepthwiseCanonicalLayout, kernel.DepthwiseLayout)
+}
+
+// int8Weights reads the int8 weight tensor of q, refusing -128.
+func int8Weights(m *model.Model, q *model.LayerQuant) ([]int8, error) {
 	t, err := m.Tensor(q.Weights)
 	if err != nil {
 		return nil, fmt.Errorf("weights: %w", err)
@@ -118,6 +154,16 @@ func packedWeights(m *model.Model, q *model.LayerQuant, oc, k int) ([]int8, erro
 		if v == -128 {
 			return nil, fmt.Errorf("weights %q: value %d is -128; weights must be in [-127, 127]", q.Weights, i)
 		}
+	}
+	return w, nil
+}
+
+// packedWeights returns the weights in kernel.Layout: the model's bytes
+// themselves when it was packed for this build, else a repacked copy.
+func packedWeights(m *model.Model, q *model.LayerQuant, oc, k int) ([]int8, error) {
+	w, err := int8Weights(m, q)
+	if err != nil {
+		return nil, err
 	}
 	if q.WeightLayout == kernel.Layout {
 		if want := kernel.PackedLen(oc, k); len(w) != want {

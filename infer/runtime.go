@@ -62,9 +62,6 @@ func Load(m *model.Model, opt Options) (*Runtime, error) {
 	if err := m.Validate(); err != nil {
 		return nil, err
 	}
-	if err := m.RequireSequential("the runtime"); err != nil {
-		return nil, err
-	}
 	g, err := buildGraph(m)
 	if err != nil {
 		return nil, fmt.Errorf("model %q: %w", m.Name, err)
@@ -119,17 +116,29 @@ func (r *Runtime) buildInt8() error {
 	quant := make([]model.QuantParams, len(r.g.bufs))
 	quant[0] = *m.InputQuant
 	nodes := r.g.nodes
-	cur := 0
+	inputs, err := m.Graph()
+	if err != nil {
+		return err
+	}
 	for i := range m.Layers {
 		l := &m.Layers[i]
-		q, err := layerQuant(l, quant[cur])
+		in := 0
+		if j := inputs[i][0]; j != model.ModelInput {
+			in = r.g.layerTensor[j]
+		}
+		q, err := layerQuant(l, quant[in])
 		if err != nil {
 			return fmt.Errorf("layer %d (%s): %w", i, l.Name, err)
 		}
 		if len(nodes) > 0 && nodes[0].Layer == i {
 			n := nodes[0]
 			nodes = nodes[1:]
-			o, err := newInt8Op(m, l, q, n.InShape, r.arena.int8s(n.In), r.arena.int8s(n.Out), quant[n.In], r.threads)
+			var o op
+			if l.Type == model.Add {
+				o, err = newAddOp(r.arena.int8s(n.In), r.arena.int8s(n.Others[0]), r.arena.int8s(n.Out), quant[n.In], quant[n.Others[0]], q)
+			} else {
+				o, err = newInt8Op(m, l, q, n.InShape, r.arena.int8s(n.In), r.arena.int8s(n.Out), quant[n.In], r.threads)
+			}
 			if err != nil {
 				return fmt.Errorf("layer %d (%s): %w", i, l.Name, err)
 			}
@@ -138,8 +147,7 @@ func (r *Runtime) buildInt8() error {
 				r.prepared += p.preparedBytes()
 			}
 		}
-		cur = r.g.layerTensor[i]
-		quant[cur] = q.Output
+		quant[r.g.layerTensor[i]] = q.Output
 		r.info = append(r.info, newLayerInfo(m, i, q))
 	}
 	r.allocScratch()
@@ -175,10 +183,12 @@ func (r *Runtime) buildFloat() error {
 	last := r.g.nodes[len(r.g.nodes)-1].Layer
 	for _, n := range r.g.nodes {
 		l := &m.Layers[n.Layer]
-		relu := false
+		var act fclamp
 		switch l.Activation {
 		case model.ReLU:
-			relu = true
+			act = fclamp{on: true, hi: float32(math.Inf(1))}
+		case model.ReLU6:
+			act = fclamp{on: true, hi: 6}
 		case "", model.Linear:
 		case model.Sigmoid, model.Softmax:
 			if n.Layer != last {
@@ -187,7 +197,14 @@ func (r *Runtime) buildFloat() error {
 		default:
 			return fmt.Errorf("layer %d (%s): unknown activation %q", n.Layer, l.Name, l.Activation)
 		}
-		o, err := newFloatOp(m, l, n.InShape, r.arena.float32s(n.In), r.arena.float32s(n.Out), relu && n.Layer != last)
+		if n.Layer == last {
+			act = fclamp{} // the head applies the sigmoid or softmax
+		}
+		var others [][]float32
+		for _, t := range n.Others {
+			others = append(others, r.arena.float32s(t))
+		}
+		o, err := newFloatOp(m, l, n.InShape, r.arena.float32s(n.In), others, r.arena.float32s(n.Out), act)
 		if err != nil {
 			return fmt.Errorf("layer %d (%s): %w", n.Layer, l.Name, err)
 		}
@@ -204,21 +221,29 @@ func (r *Runtime) addOp(o op, layer int) {
 	r.opLayer = append(r.opLayer, layer)
 }
 
-// allocScratch gives every worker its im2col rows: one block sized for the
-// largest convolution.
+// scratchUser is an op that needs per-worker scratch: scratchLen bytes
+// for each of the slices scratchSlots returns.
+type scratchUser interface {
+	scratchLen() int
+	scratchSlots() [][]int8
+}
+
+// allocScratch gives every worker its scratch (im2col rows, padded
+// depthwise rows): one block sized for the largest need, shared by the ops.
 func (r *Runtime) allocScratch() {
 	per := 0
 	for _, o := range r.ops {
-		if c, ok := o.(*convOp); ok {
-			per = max(per, kernel.ConvScratchLen(&c.shape))
+		if u, ok := o.(scratchUser); ok {
+			per = max(per, u.scratchLen())
 		}
 	}
 	per = (per + tensorAlign - 1) / tensorAlign * tensorAlign
 	r.scratch = make([]int8, per*r.threads)
 	for _, o := range r.ops {
-		if c, ok := o.(*convOp); ok {
-			for w := range c.scratch {
-				c.scratch[w] = r.scratch[w*per : (w+1)*per]
+		if u, ok := o.(scratchUser); ok {
+			slots := u.scratchSlots()
+			for w := range slots {
+				slots[w] = r.scratch[w*per : (w+1)*per]
 			}
 		}
 	}

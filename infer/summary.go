@@ -11,7 +11,8 @@ type LayerInfo struct {
 	Name        string `json:"name"`
 	Type        string `json:"type"`
 	OutputShape []int  `json:"output_shape"`
-	// MACs counts the multiply-accumulates of one frame (Conv2D, Dense).
+	// MACs counts the multiply-accumulates of one frame (convolutions,
+	// Dense).
 	MACs int64 `json:"macs"`
 	// WeightBytes is the size of the layer's stored tensors.
 	WeightBytes int64 `json:"weight_bytes"`
@@ -23,14 +24,17 @@ type LayerInfo struct {
 func newLayerInfo(m *model.Model, i int, q *model.LayerQuant) LayerInfo {
 	l := &m.Layers[i]
 	in := m.InputShape()
-	if i > 0 {
-		in = m.Layers[i-1].OutputShape
+	if g, err := m.Graph(); err == nil && g[i][0] != model.ModelInput {
+		in = m.Layers[g[i][0]].OutputShape
 	}
 	info := LayerInfo{Index: i, Name: l.Name, Type: l.Type, OutputShape: l.OutputShape, Quant: q}
 	switch l.Type {
 	case model.Conv2D:
 		w := geom.WindowOf(l)
 		info.MACs = int64(geom.Elems(l.OutputShape)) * int64(w.KH*w.KW*in[len(in)-1])
+	case model.DepthwiseConv2D:
+		w := geom.WindowOf(l)
+		info.MACs = int64(geom.Elems(l.OutputShape)) * int64(w.KH*w.KW)
 	case model.Dense:
 		info.MACs = int64(geom.Elems(in)) * int64(l.Units)
 	}

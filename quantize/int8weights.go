@@ -12,7 +12,7 @@ import (
 // ARMv8.0 kernels cannot overflow.
 const maxWeight = 127
 
-// int8Layer is a Conv2D or Dense layer in int8: rows [OC][K] of weights, the
+// int8Layer is a Conv2D, DepthwiseConv2D or Dense layer in int8: rows [OC][K] of weights, the
 // per-channel weight scales, the int32 bias (input zero point folded in) and
 // the requantisation multipliers.
 type int8Layer struct {
@@ -55,10 +55,24 @@ func quantizeLayer(f *floatLayer, in, out model.QuantParams) (*int8Layer, error)
 	return q, nil
 }
 
-// packed returns the weights in kernel.Layout.
+// packed returns the weights of a Conv2D or Dense in kernel.Layout.
 func (q *int8Layer) packed() []int8 {
 	p := make([]int8, kernel.PackedLen(q.oc, q.k))
 	kernel.Pack(p, q.w, q.oc, q.k)
+	return p
+}
+
+// packedDepthwise returns the weights of a kh x kw DepthwiseConv2D (rows
+// [C][KH*KW]) in kernel.DepthwiseLayout.
+func (q *int8Layer) packedDepthwise(kh, kw int) []int8 {
+	hwc := make([]int8, q.oc*q.k)
+	for c := range q.oc {
+		for t := range q.k {
+			hwc[t*q.oc+c] = q.w[c*q.k+t]
+		}
+	}
+	p := make([]int8, kernel.DepthwisePackedLen(kh, kw, q.oc))
+	kernel.PackDepthwise(p, hwc, kh, kw, q.oc)
 	return p
 }
 

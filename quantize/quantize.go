@@ -44,24 +44,45 @@ func Quantize(m *model.Model, t *calib.Table, opt Options) (*model.Model, *Repor
 	}
 	q.Provenance.Calib = calibSummary(t)
 	rep := &Report{}
-	inShape := m.InputShape()
-	for _, s := range steps {
+	chain := true
+	for k, st := range steps {
+		chain = chain && len(st.Inputs) == 1 && st.Inputs[0] == k-1
+	}
+	outQ := make([]model.QuantParams, len(steps))
+	outShape := make([][]int, len(steps))
+	source := func(k int) (model.QuantParams, []int, string) {
+		if k == InputStep {
+			return inputQuant, m.InputShape(), model.InputName
+		}
+		return outQ[k], outShape[k], m.Layers[steps[k].Layer].Name
+	}
+	for k, s := range steps {
 		l := m.Layers[s.Layer]
+		in, inShape, _ := source(s.Inputs[0])
 		ql := l
-		ql.Weights, ql.Activation, ql.OutputShape = nil, s.Activation, m.Layers[s.Output].OutputShape
+		ql.Weights, ql.Activation, ql.OutputShape, ql.Inputs = nil, s.Activation, m.Layers[s.Output].OutputShape, nil
+		if !chain {
+			for _, j := range s.Inputs {
+				_, _, name := source(j)
+				ql.Inputs = append(ql.Inputs, name)
+			}
+		}
 		ql.Quant = &model.LayerQuant{}
 		lr := LayerReport{Name: l.Name, Type: l.Type, Activation: s.Activation}
-		for _, i := range append([]int{s.BatchNorm}, s.Dropped...) {
+		for _, i := range append([]int{s.BatchNorm, s.ReLU}, s.Dropped...) {
 			if i >= 0 {
 				lr.Merged = append(lr.Merged, m.Layers[i].Name)
 			}
 		}
 		out := in
 		switch l.Type {
-		case model.Conv2D, model.Dense:
+		case model.Conv2D, model.DepthwiseConv2D, model.Dense, model.Add:
 			if out, err = t.Params(m.Layers[s.Output].Name); err != nil {
 				return nil, nil, fmt.Errorf("layer %d (%s): %w", s.Layer, l.Name, err)
 			}
+		}
+		switch l.Type {
+		case model.Conv2D, model.DepthwiseConv2D, model.Dense:
 			inC := inShape[len(inShape)-1]
 			if l.Type == model.Dense {
 				inC = elems(inShape)
@@ -73,16 +94,13 @@ func Quantize(m *model.Model, t *calib.Table, opt Options) (*model.Model, *Repor
 			rep.Int8WeightBytes += lr.Int8WeightBytes
 		}
 		ql.Quant.Output = out
-		ql.Quant.ActMin, ql.Quant.ActMax = -128, 127
-		if s.Activation == model.ReLU {
-			ql.Quant.ActMin = max(out.ZeroPoint, -128)
-		}
+		ql.Quant.ActMin, ql.Quant.ActMax = activationRange(s.Activation, out)
 		lr.Output = out
 		lr.Min = out.Scale * float32(-128-out.ZeroPoint)
 		lr.Max = out.Scale * float32(127-out.ZeroPoint)
 		q.Layers = append(q.Layers, ql)
 		rep.Layers = append(rep.Layers, lr)
-		in, inShape = out, ql.OutputShape
+		outQ[k], outShape[k] = out, ql.OutputShape
 	}
 	if err := q.Validate(); err != nil {
 		return nil, nil, err
@@ -90,7 +108,22 @@ func Quantize(m *model.Model, t *calib.Table, opt Options) (*model.Model, *Repor
 	return q, rep, nil
 }
 
-// addWeights quantises a Conv2D or Dense step's weights into q's tensors and
+// activationRange is the int8 clamp of a fused activation on an output
+// quantised as out: ReLU clamps below at the zero point, ReLU6 also above
+// at the value nearest 6.
+func activationRange(act string, out model.QuantParams) (lo, hi int32) {
+	lo, hi = -128, 127
+	switch act {
+	case model.ReLU:
+		lo = max(out.ZeroPoint, -128)
+	case model.ReLU6:
+		lo = max(out.ZeroPoint, -128)
+		hi = int32(min(127, float64(out.ZeroPoint)+math.Round(6/float64(out.Scale))))
+	}
+	return lo, hi
+}
+
+// addWeights quantises a Conv2D, DepthwiseConv2D or Dense step's weights into q's tensors and
 // fills ql.Quant and the report's weight figures.
 func addWeights(q *model.Model, ql *model.Layer, lr *LayerReport, m *model.Model, s Step, inC int, in, out model.QuantParams) error {
 	f, err := loadFloatLayer(m, s, inC)
@@ -104,8 +137,15 @@ func addWeights(q *model.Model, ql *model.Layer, lr *LayerReport, m *model.Model
 	name, lq := ql.Name, ql.Quant
 	lq.Weights, lq.WeightLayout, lq.WeightScales = name+"/weights_q", kernel.Layout, name+"/weight_scales"
 	lq.Bias, lq.Multiplier, lq.Shift = name+"/bias_q", name+"/multiplier", name+"/shift"
+	var packed []int8
+	if ql.Type == model.DepthwiseConv2D {
+		lq.WeightLayout = kernel.DepthwiseLayout
+		packed = il.packedDepthwise(ql.KernelSize[0], ql.KernelSize[1])
+	} else {
+		packed = il.packed()
+	}
 	tensors := []*model.Tensor{
-		model.NewInt8(lq.Weights, []int{kernel.PackedLen(il.oc, il.k)}, il.packed()),
+		model.NewInt8(lq.Weights, []int{len(packed)}, packed),
 		model.NewFloat32(lq.WeightScales, []int{il.oc}, il.scales),
 		model.NewInt32(lq.Bias, []int{il.oc}, il.bias),
 		model.NewInt32(lq.Multiplier, []int{il.oc}, il.mult),
@@ -134,9 +174,6 @@ func checkFloatModel(m *model.Model) error {
 		return fmt.Errorf("model %q is %s: quantise the float32 model", m.Name, m.DType)
 	}
 	if err := m.Validate(); err != nil {
-		return err
-	}
-	if err := m.RequireSequential("quantisation"); err != nil {
 		return err
 	}
 	p := m.Input

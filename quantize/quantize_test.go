@@ -36,11 +36,11 @@ func TestPlanFoldsAndDrops(t *testing.T) {
 	steps, err := Plan(testModel(1))
 	require.NoError(t, err)
 	require.Equal(t, []Step{
-		{Layer: 0, BatchNorm: 1, Output: 1, Activation: model.Linear},
-		{Layer: 2, BatchNorm: -1, Output: 2, Activation: model.Linear, Dropped: []int{3}},
-		{Layer: 4, BatchNorm: -1, Output: 4, Activation: model.Linear},
-		{Layer: 5, BatchNorm: -1, Output: 5, Activation: model.ReLU},
-		{Layer: 6, BatchNorm: -1, Output: 6, Activation: model.Softmax},
+		{Layer: 0, BatchNorm: 1, ReLU: -1, Output: 1, Activation: model.Linear, Inputs: []int{InputStep}},
+		{Layer: 2, BatchNorm: -1, ReLU: -1, Output: 2, Activation: model.Linear, Dropped: []int{3}, Inputs: []int{0}},
+		{Layer: 4, BatchNorm: -1, ReLU: -1, Output: 4, Activation: model.Linear, Inputs: []int{1}},
+		{Layer: 5, BatchNorm: -1, ReLU: -1, Output: 5, Activation: model.ReLU, Inputs: []int{2}},
+		{Layer: 6, BatchNorm: -1, ReLU: -1, Output: 6, Activation: model.Softmax, Inputs: []int{3}},
 	}, steps)
 }
 

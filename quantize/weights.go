@@ -7,8 +7,9 @@ import (
 	"github.com/edgecnn/edgecnn/model"
 )
 
-// floatLayer is a Conv2D or Dense layer's float weights as rows [OC][K]
-// (K = KH*KW*IC in HWC order for Conv2D, the input index for Dense) and its
+// floatLayer is a Conv2D, DepthwiseConv2D or Dense layer's float weights as
+// rows [OC][K] (K = KH*KW*IC in HWC order for Conv2D, the KH*KW taps of a
+// channel for DepthwiseConv2D, OC = IC, the input index for Dense) and its
 // bias, with any BatchNormalization folded in.
 type floatLayer struct {
 	oc, k int
@@ -39,13 +40,19 @@ func loadFloatLayer(m *model.Model, s Step, inC int) (*floatLayer, error) {
 			return nil, where("kernel shape %v, want [%d %d %d %d] (HWIO)", kshape, kh, kw, inC, l.Filters)
 		}
 		f.oc, f.k = l.Filters, kh*kw*inC
+	case model.DepthwiseConv2D:
+		kh, kw := l.KernelSize[0], l.KernelSize[1]
+		if len(kshape) != 4 || kshape[0] != kh || kshape[1] != kw || kshape[2] != inC || kshape[3] != 1 {
+			return nil, where("depthwise kernel shape %v, want [%d %d %d 1]", kshape, kh, kw, inC)
+		}
+		f.oc, f.k = inC, kh*kw
 	case model.Dense:
 		if len(kshape) != 2 || kshape[0] != inC || kshape[1] != l.Units {
 			return nil, where("kernel shape %v, want [%d %d]", kshape, inC, l.Units)
 		}
 		f.oc, f.k = l.Units, inC
 	}
-	// Both layouts keep the output channel last: kernel[k*oc + c].
+	// Every layout keeps the output channel last: kernel[k*oc + c].
 	f.w = make([]float64, f.oc*f.k)
 	for c := range f.oc {
 		for k := range f.k {

@@ -40,14 +40,15 @@ type Window struct {
 	Padding        string
 }
 
-// WindowOf returns the window of a Conv2D (kernel, strides default 1) or a
+// WindowOf returns the window of a convolution (kernel, strides default 1) or a
 // pooling layer (pool size default 2x2, strides default to the pool size).
 func WindowOf(l *model.Layer) Window {
 	w := Window{Padding: l.Padding}
 	if w.Padding == "" {
 		w.Padding = model.Valid
 	}
-	if l.Type == model.Conv2D {
+	switch l.Type {
+	case model.Conv2D, model.DepthwiseConv2D, model.SeparableConv2D:
 		w.KH, w.KW = l.KernelSize[0], l.KernelSize[1]
 		w.SH, w.SW = or(l.Strides[0], 1), or(l.Strides[1], 1)
 		return w
@@ -69,7 +70,7 @@ func or(v, def int) int {
 func OutputShape(l *model.Layer, in []int) ([]int, error) {
 	spatial := len(in) == 3
 	switch l.Type {
-	case model.Conv2D, model.MaxPool2D, model.AveragePooling2D:
+	case model.Conv2D, model.DepthwiseConv2D, model.SeparableConv2D, model.MaxPool2D, model.AveragePooling2D:
 		if !spatial {
 			return nil, fmt.Errorf("%s needs an HxWxC input, got %v", l.Type, in)
 		}
@@ -83,9 +84,14 @@ func OutputShape(l *model.Layer, in []int) ([]int, error) {
 			return nil, err
 		}
 		c := in[2]
-		if l.Type == model.Conv2D {
+		if l.Type == model.DepthwiseConv2D || l.Type == model.SeparableConv2D {
+			if l.DepthMultiplier > 1 {
+				return nil, fmt.Errorf("%s has depth multiplier %d; only 1 is supported", l.Type, l.DepthMultiplier)
+			}
+		}
+		if l.Type == model.Conv2D || l.Type == model.SeparableConv2D {
 			if l.Filters <= 0 {
-				return nil, fmt.Errorf("Conv2D has %d filters", l.Filters)
+				return nil, fmt.Errorf("%s has %d filters", l.Type, l.Filters)
 			}
 			c = l.Filters
 		}
@@ -105,7 +111,7 @@ func OutputShape(l *model.Layer, in []int) ([]int, error) {
 			return nil, fmt.Errorf("Dense needs a flat input (add Flatten), got %v", in)
 		}
 		return []int{l.Units}, nil
-	case model.Dropout, model.BatchNormalization:
+	case model.Dropout, model.BatchNormalization, model.ReLULayer, model.Add:
 		return append([]int(nil), in...), nil
 	}
 	return nil, fmt.Errorf("unsupported layer type %q", l.Type)

@@ -47,6 +47,9 @@ func Calibrate(net *train.Sequential, m *model.Model, ds *dataset.Dataset, opt O
 	if err := checkMethod(opt); err != nil {
 		return nil, err
 	}
+	if err := m.RequireSequential("calibration"); err != nil {
+		return nil, err
+	}
 	if net.NumLayers() != len(m.Layers) {
 		return nil, fmt.Errorf("the network has %d layers, model %q has %d", net.NumLayers(), m.Name, len(m.Layers))
 	}

@@ -62,6 +62,9 @@ func Load(m *model.Model, opt Options) (*Runtime, error) {
 	if err := m.Validate(); err != nil {
 		return nil, err
 	}
+	if err := m.RequireSequential("the runtime"); err != nil {
+		return nil, err
+	}
 	g, err := buildGraph(m)
 	if err != nil {
 		return nil, fmt.Errorf("model %q: %w", m.Name, err)

@@ -26,10 +26,14 @@ import (
 //	 len-4     CRC-32C (Castagnoli) of every byte before it
 //
 // A reader refuses an unknown major version; minor versions add fields only.
+// Version 2 made the graph a DAG (Layer.Inputs, Add); this build still
+// reads version 1 files, whose layers form a Sequential chain.
 const (
 	Magic        = "ECNN"
-	MajorVersion = 1
+	MajorVersion = 2
 	MinorVersion = 0
+	// OldestMajorVersion is the oldest format version Decode reads.
+	OldestMajorVersion = 1
 	// Alignment of tensor data within the file.
 	Alignment  = 64
 	prefixSize = 24
@@ -129,8 +133,8 @@ func Decode(b []byte) (*Model, error) {
 		return nil, formatErr("bad magic %q (want %q)", b[:4], Magic)
 	}
 	major, minor := binary.LittleEndian.Uint16(b[4:]), binary.LittleEndian.Uint16(b[6:])
-	if major != MajorVersion {
-		return nil, formatErr("format version %d.%d is not supported (this build reads %d.x)", major, minor, MajorVersion)
+	if major < OldestMajorVersion || major > MajorVersion {
+		return nil, formatErr("format version %d.%d is not supported (this build reads %d.x to %d.x)", major, minor, OldestMajorVersion, MajorVersion)
 	}
 	total := binary.LittleEndian.Uint64(b[16:])
 	if total != uint64(len(b)) {
@@ -156,6 +160,13 @@ func Decode(b []byte) (*Model, error) {
 		return nil, formatErr("header has no model")
 	}
 	m := h.Model
+	if major == 1 {
+		for i, l := range m.Layers {
+			if len(l.Inputs) > 0 || l.Type == Add {
+				return nil, formatErr("layer %d (%s): a format 1 file describes a Sequential model, but the layer names inputs", i, l.Name)
+			}
+		}
+	}
 	seen := map[string]bool{}
 	dataStart := int64(prefixSize + hlen)
 	for _, e := range h.Tensors {

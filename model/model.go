@@ -1,12 +1,16 @@
-// Package model defines the .ecnn file format and the Sequential graph it
-// describes: layers with their Keras attributes, the input preprocessing the
+// Package model defines the .ecnn file format and the graph it describes:
+// layers with their Keras attributes and inputs (a Sequential stack or a
+// DAG with branches and Add, see Layer.Inputs), the input preprocessing the
 // model was trained with, class labels, tensors (float32, float16, int8,
 // int32), quantisation parameters and provenance.
 //
 // A float model holds, per layer, the tensors Keras would (Conv2D and Dense:
-// kernel, bias; BatchNormalization: gamma, beta, moving_mean,
-// moving_variance). Conv2D kernels are stored HWIO ([KH, KW, IC, OC]) and
-// Dense kernels [in, out], as Keras stores them.
+// kernel, bias unless NoBias; DepthwiseConv2D: depthwise_kernel, bias;
+// SeparableConv2D: depthwise_kernel, pointwise_kernel, bias;
+// BatchNormalization: gamma, beta, moving_mean, moving_variance). Conv2D
+// kernels are stored HWIO ([KH, KW, IC, OC]), depthwise kernels
+// [KH, KW, IC, DepthMultiplier] and Dense kernels [in, out], as Keras
+// stores them.
 //
 // An int8 model (Model.DType == Int8) is the graph after quantisation:
 // BatchNormalization folded, Dropout removed, ReLU fused. Each layer carries a
@@ -29,12 +33,18 @@ const (
 	Flatten                = "Flatten"
 	Dropout                = "Dropout"
 	BatchNormalization     = "BatchNormalization"
+	DepthwiseConv2D        = "DepthwiseConv2D"
+	SeparableConv2D        = "SeparableConv2D"
+	Add                    = "Add"
+	// ReLULayer is Keras' ReLU layer (ReLU6 with MaxValue 6).
+	ReLULayer = "ReLU"
 )
 
 // Activations.
 const (
 	Linear  = "linear"
 	ReLU    = "relu"
+	ReLU6   = "relu6"
 	Sigmoid = "sigmoid"
 	Softmax = "softmax"
 )
@@ -45,21 +55,29 @@ const (
 	Valid = "valid"
 )
 
-// Layer is one layer of a Sequential model. Fields that do not apply to a
-// layer's type are zero.
+// Layer is one layer of the graph. Fields that do not apply to a layer's
+// type are zero.
 type Layer struct {
-	Name       string  `json:"name"`
-	Type       string  `json:"type"`
-	Filters    int     `json:"filters,omitempty"`     // Conv2D
-	KernelSize [2]int  `json:"kernel_size,omitempty"` // Conv2D (h, w)
-	Strides    [2]int  `json:"strides,omitempty"`     // Conv2D, pooling (h, w)
-	Padding    string  `json:"padding,omitempty"`     // Conv2D, pooling
-	PoolSize   [2]int  `json:"pool_size,omitempty"`   // pooling (h, w)
-	Units      int     `json:"units,omitempty"`       // Dense
-	Activation string  `json:"activation,omitempty"`  // Conv2D, Dense
-	Rate       float64 `json:"rate,omitempty"`        // Dropout
-	Epsilon    float64 `json:"epsilon,omitempty"`     // BatchNormalization
-	Momentum   float64 `json:"momentum,omitempty"`    // BatchNormalization
+	Name string `json:"name"`
+	Type string `json:"type"`
+	// Inputs names the layers (or InputName, the model input) whose outputs
+	// this layer takes, in order. Empty means the layer before it (the model
+	// input for the first layer), as in a Sequential model. A layer may only
+	// name layers before it, so Layers is in topological order.
+	Inputs          []string `json:"inputs,omitempty"`
+	Filters         int      `json:"filters,omitempty"`          // Conv2D, SeparableConv2D
+	KernelSize      [2]int   `json:"kernel_size,omitempty"`      // convolutions (h, w)
+	Strides         [2]int   `json:"strides,omitempty"`          // convolutions, pooling (h, w)
+	Padding         string   `json:"padding,omitempty"`          // convolutions, pooling
+	DepthMultiplier int      `json:"depth_multiplier,omitempty"` // DepthwiseConv2D, SeparableConv2D (0 means 1)
+	NoBias          bool     `json:"no_bias,omitempty"`          // convolutions: Keras' use_bias=False
+	PoolSize        [2]int   `json:"pool_size,omitempty"`        // pooling (h, w)
+	Units           int      `json:"units,omitempty"`            // Dense
+	Activation      string   `json:"activation,omitempty"`       // convolutions, Dense
+	MaxValue        float64  `json:"max_value,omitempty"`        // ReLU (0: no upper bound)
+	Rate            float64  `json:"rate,omitempty"`             // Dropout
+	Epsilon         float64  `json:"epsilon,omitempty"`          // BatchNormalization
+	Momentum        float64  `json:"momentum,omitempty"`         // BatchNormalization
 
 	// OutputShape is the layer's output without the batch dimension:
 	// [H, W, C] for spatial layers, [N] after Flatten or Dense.
@@ -220,7 +238,8 @@ func (m *Model) Validate() error {
 	}
 	for i, l := range m.Layers {
 		switch l.Type {
-		case Conv2D, MaxPool2D, AveragePooling2D, GlobalAveragePooling2D, Dense, Flatten, Dropout, BatchNormalization:
+		case Conv2D, MaxPool2D, AveragePooling2D, GlobalAveragePooling2D, Dense, Flatten, Dropout, BatchNormalization,
+			DepthwiseConv2D, SeparableConv2D, Add, ReLULayer:
 		default:
 			return fmt.Errorf("model %q: layer %d (%s): unknown type %q", m.Name, i, l.Name, l.Type)
 		}
@@ -247,6 +266,9 @@ func (m *Model) Validate() error {
 				}
 			}
 		}
+	}
+	if err := m.checkGraph(); err != nil {
+		return err
 	}
 	out := m.Layers[len(m.Layers)-1].OutputShape
 	n := out[len(out)-1]

@@ -136,6 +136,9 @@ func checkFloatModel(m *model.Model) error {
 	if err := m.Validate(); err != nil {
 		return err
 	}
+	if err := m.RequireSequential("quantisation"); err != nil {
+		return err
+	}
 	p := m.Input
 	if !(p.Scale > 0) || math.IsInf(float64(p.Scale), 0) || math.IsNaN(float64(p.Offset)) || math.IsInf(float64(p.Offset), 0) {
 		return fmt.Errorf("model %q has no usable input spec (preprocess scale %v, offset %v): it must record how pixels become inputs", m.Name, p.Scale, p.Offset)

@@ -18,22 +18,37 @@ func parseActivation(s string) (activation, error) {
 	switch s {
 	case "", model.Linear:
 		return model.Linear, nil
-	case model.ReLU, model.Sigmoid, model.Softmax:
+	case model.ReLU, model.ReLU6, model.Sigmoid, model.Softmax:
 		return activation(s), nil
 	}
-	return "", fmt.Errorf("unknown activation %q (want relu, sigmoid, softmax or linear)", s)
+	return "", fmt.Errorf("unknown activation %q (want relu, relu6, sigmoid, softmax or linear)", s)
 }
 
 // epilogue is the part of a layer's output stage the GEMM fuses into its
-// store: adding the bias, and ReLU.
+// store: adding the bias (nil for none), and ReLU (ReLU6's lower bound).
 func (a activation) epilogue(bias []float32) sgemm.Epilogue {
-	return sgemm.Epilogue{Bias: bias, ReLU: a == model.ReLU}
+	return sgemm.Epilogue{Bias: bias, ReLU: a == model.ReLU || a == model.ReLU6}
+}
+
+// apply replaces pre-activations z (rows of length row) by the activation,
+// for layers that compute z without the GEMM's epilogue.
+func (a activation) apply(z []float32, row int) {
+	switch a {
+	case model.ReLU:
+		vec.Clamp(z, z, float32(math.Inf(1)))
+	case model.ReLU6:
+		vec.Clamp(z, z, 6)
+	default:
+		a.applyUnfused(z, row)
+	}
 }
 
 // applyUnfused replaces pre-activations z (rows of length row) by the
-// activation, unless the GEMM epilogue applied it already (linear, ReLU).
+// activation, after the GEMM epilogue applied its part (see epilogue).
 func (a activation) applyUnfused(z []float32, row int) {
 	switch a {
+	case model.ReLU6:
+		vec.Clamp(z, z, 6)
 	case model.Sigmoid:
 		for i, v := range z {
 			z[i] = sigmoid(v)
@@ -50,6 +65,8 @@ func (a activation) backward(dy, y []float32, row int) {
 	switch a {
 	case model.ReLU:
 		vec.ReLUGrad(dy, y)
+	case model.ReLU6:
+		clampGrad(dy, y, 6)
 	case model.Sigmoid:
 		for i, v := range y {
 			dy[i] *= v * (1 - v)
@@ -89,4 +106,19 @@ func softmax(v []float32) {
 	for i := range v {
 		v[i] *= inv
 	}
+}
+
+// clampGrad is the backward pass of y = min(max(z, 0), top) given y, in
+// place: the gradient passes where 0 < y < top. top <= 0 means no upper
+// bound.
+func clampGrad(dy, y []float32, top float32) { clampGradTo(dy, dy, y, top) }
+
+// clampGradTo is clampGrad writing dz (which may be dy).
+func clampGradTo(dz, dy, y []float32, top float32) {
+	if top > 0 {
+		vec.ClampGrad(dz, dy, y, top)
+		return
+	}
+	copy(dz, dy)
+	vec.ReLUGrad(dz, y)
 }

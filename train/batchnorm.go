@@ -6,26 +6,27 @@ import (
 	"math/rand/v2"
 
 	"github.com/edgecnn/edgecnn/model"
+	"github.com/edgecnn/edgecnn/train/internal/vec"
 )
 
 // batchNorm is Keras' BatchNormalization over the last (channel) axis:
 // y = gamma * (x - mean) / sqrt(var + epsilon) + beta. Training uses the
 // batch's mean and (biased) variance and updates the moving statistics
 // with moving = moving*momentum + batch*(1-momentum); inference uses the
-// moving statistics. Channel sums are taken per worker in float64 and
-// added in worker order.
+// moving statistics. Channel sums (of x and x^2 forward, of dy and dy*x
+// backward) are taken per worker in float64 and added in worker order; each
+// elementwise pass is then an affine map per channel in float32.
 type batchNorm struct {
 	layerInfo
 	epsilon, momentum            float64
 	gamma, beta, movMean, movVar *param
 	mean, invStd                 []float64   // of the last training batch
-	sumDy, sumDyX                []float64   // channel sums of the last backward pass
 	partA, partB                 [][]float64 // per-worker channel sums
+	sumA, sumB                   []float64   // their totals
+	coefA, coefB, coefC          []float32   // per channel: the affine map of the current phase
 
-	phase                bnPhase   // what part runs
-	call                 pass      // the forward or backward call in progress
-	normMean, normInvStd []float64 // the statistics bnNormalize uses
-	count                float64   // values per channel in the backward call's batch
+	phase bnPhase // what part runs
+	call  pass    // the forward or backward call in progress
 }
 
 func newBatchNorm(epsilon, momentum float64) *batchNorm {
@@ -48,7 +49,8 @@ func (b *batchNorm) build(in shape, _ *rand.Rand) error {
 	}
 	b.params = []*param{b.gamma, b.beta, b.movMean, b.movVar}
 	b.mean, b.invStd = make([]float64, c), make([]float64, c)
-	b.sumDy, b.sumDyX = make([]float64, c), make([]float64, c)
+	b.sumA, b.sumB = make([]float64, c), make([]float64, c)
+	b.coefA, b.coefB, b.coefC = make([]float32, c), make([]float32, c), make([]float32, c)
 	return nil
 }
 
@@ -63,73 +65,73 @@ func (b *batchNorm) alloc(threads, maxBatch int) {
 type bnPhase int
 
 const (
-	bnMean      bnPhase = iota // channel sums of x into partA
-	bnVariance                 // channel sums of (x - mean)^2 into partB
-	bnNormalize                // y from x with normMean and normInvStd
-	bnSumDy                    // channel sums of dy into partA
-	bnSumDyXhat                // channel sums of dy * xhat into partB
-	bnInputGrad                // dx
+	bnSums      bnPhase = iota // channel sums of x and x^2 into partA, partB
+	bnAffine                   // y = x*coefA + coefB
+	bnGradSums                 // channel sums of dy and dy*x into partA, partB
+	bnInputGrad                // dx = dy*coefA + x*coefB + coefC
 )
 
 // channelSums has every worker run a summing phase over its samples into
-// part[w], then adds the parts in worker order into dst.
-func (b *batchNorm) channelSums(e *engine, n int, phase bnPhase, dst []float64, part [][]float64) {
+// partA and partB, then adds the parts in worker order into sumA and sumB.
+func (b *batchNorm) channelSums(e *engine, n int, phase bnPhase) {
 	b.phase = phase
 	e.run(n, b)
-	clear(dst)
-	for _, p := range part {
-		for c, v := range p {
-			dst[c] += v
+	clear(b.sumA)
+	clear(b.sumB)
+	for w := range b.partA {
+		for c := range b.sumA {
+			b.sumA[c] += b.partA[w][c]
+			b.sumB[c] += b.partB[w][c]
 		}
 	}
 }
 
 func (b *batchNorm) forward(e *engine, in, out []float32, n int, training bool) {
-	c, size := b.in.C, b.in.size()
 	b.call = pass{in: in, out: out}
+	count := float64(n * b.in.size() / b.in.C)
 	if training {
-		count := float64(n * size / c)
-		b.channelSums(e, n, bnMean, b.mean, b.partA)
-		for i := range b.mean {
-			b.mean[i] /= count
-		}
-		variance := b.invStd
-		b.channelSums(e, n, bnVariance, variance, b.partB)
-		m := b.momentum
-		for i := range variance {
-			variance[i] /= count
-			b.movMean.value[i] = float32(float64(b.movMean.value[i])*m + b.mean[i]*(1-m))
-			b.movVar.value[i] = float32(float64(b.movVar.value[i])*m + variance[i]*(1-m))
-			b.invStd[i] = 1 / math.Sqrt(variance[i]+b.epsilon)
-		}
-		b.normMean, b.normInvStd = b.mean, b.invStd
-	} else {
-		b.normMean, b.normInvStd = b.partA[0], b.partB[0]
-		for i := range c {
-			b.normMean[i] = float64(b.movMean.value[i])
-			b.normInvStd[i] = 1 / math.Sqrt(float64(b.movVar.value[i])+b.epsilon)
-		}
+		b.channelSums(e, n, bnSums)
 	}
-	b.phase = bnNormalize
+	for ch := range b.in.C {
+		mean := float64(b.movMean.value[ch])
+		invStd := 1 / math.Sqrt(float64(b.movVar.value[ch])+b.epsilon)
+		if training {
+			mean = b.sumA[ch] / count
+			variance := max(b.sumB[ch]/count-mean*mean, 0)
+			m := b.momentum
+			b.movMean.value[ch] = float32(float64(b.movMean.value[ch])*m + mean*(1-m))
+			b.movVar.value[ch] = float32(float64(b.movVar.value[ch])*m + variance*(1-m))
+			invStd = 1 / math.Sqrt(variance+b.epsilon)
+			b.mean[ch], b.invStd[ch] = mean, invStd
+		}
+		a := float64(b.gamma.value[ch]) * invStd
+		b.coefA[ch], b.coefB[ch] = float32(a), float32(float64(b.beta.value[ch])-mean*a)
+	}
+	b.phase = bnAffine
 	e.run(n, b)
 }
 
 // backward: with xhat the normalised input and N the values per channel,
-// dbeta = sum dy, dgamma = sum dy*xhat and
-// dx = gamma*invStd * (dy - dbeta/N - xhat*dgamma/N).
+// dbeta = sum dy, dgamma = sum dy*xhat = invStd * (sum dy*x - mean sum dy)
+// and dx = gamma*invStd * (dy - dbeta/N - xhat*dgamma/N), an affine map of
+// dy and x per channel.
 func (b *batchNorm) backward(e *engine, in, out, dout, din []float32, n int) {
-	c, size := b.in.C, b.in.size()
 	b.call = pass{in: in, out: out, dout: dout, din: din, backward: true}
-	b.channelSums(e, n, bnSumDy, b.sumDy, b.partA)
-	b.channelSums(e, n, bnSumDyXhat, b.sumDyX, b.partB)
-	for ch := range c {
-		b.beta.grad[ch] = float32(b.sumDy[ch])
-		b.gamma.grad[ch] = float32(b.sumDyX[ch])
+	b.channelSums(e, n, bnGradSums)
+	count := float64(n * b.in.size() / b.in.C)
+	for ch := range b.in.C {
+		mean, invStd := b.mean[ch], b.invStd[ch]
+		sumDy := b.sumA[ch]
+		sumDyXhat := invStd * (b.sumB[ch] - mean*sumDy)
+		b.beta.grad[ch] = float32(sumDy)
+		b.gamma.grad[ch] = float32(sumDyXhat)
+		g := float64(b.gamma.value[ch]) * invStd
+		coefX := -g * invStd * sumDyXhat / count
+		b.coefA[ch], b.coefB[ch], b.coefC[ch] = float32(g), float32(coefX), float32(-g*sumDy/count-coefX*mean)
 	}
 	if din == nil {
 		return
 	}
-	b.count = float64(n * size / c)
 	b.phase = bnInputGrad
 	e.run(n, b)
 }
@@ -138,47 +140,20 @@ func (b *batchNorm) backward(e *engine, in, out, dout, din []float32, n int) {
 func (b *batchNorm) part(w, b0, b1 int) {
 	c := b.in.C
 	lo, hi := b0*b.in.size(), b1*b.in.size()
-	in, out, dout, din := b.call.in, b.call.out, b.call.dout, b.call.din
-	mean, invStd := b.mean, b.invStd
+	in := b.call.in[lo:hi]
 	switch b.phase {
-	case bnMean:
-		acc := b.partA[w]
-		clear(acc)
-		for i := lo; i < hi; i++ {
-			acc[i%c] += float64(in[i])
+	case bnSums, bnGradSums:
+		s1, s2 := b.partA[w], b.partB[w]
+		clear(s1)
+		clear(s2)
+		if b.phase == bnSums {
+			vec.ChannelSums(s1, s2, in, in, c)
+		} else {
+			vec.ChannelSums(s1, s2, b.call.dout[lo:hi], in, c)
 		}
-	case bnVariance:
-		acc := b.partB[w]
-		clear(acc)
-		for i := lo; i < hi; i++ {
-			d := float64(in[i]) - mean[i%c]
-			acc[i%c] += d * d
-		}
-	case bnNormalize:
-		mean, invStd = b.normMean, b.normInvStd
-		for i := lo; i < hi; i++ {
-			ch := i % c
-			out[i] = float32((float64(in[i])-mean[ch])*invStd[ch])*b.gamma.value[ch] + b.beta.value[ch]
-		}
-	case bnSumDy:
-		acc := b.partA[w]
-		clear(acc)
-		for i := lo; i < hi; i++ {
-			acc[i%c] += float64(dout[i])
-		}
-	case bnSumDyXhat:
-		acc := b.partB[w]
-		clear(acc)
-		for i := lo; i < hi; i++ {
-			ch := i % c
-			acc[ch] += float64(dout[i]) * (float64(in[i]) - mean[ch]) * invStd[ch]
-		}
+	case bnAffine:
+		vec.Affine(b.call.out[lo:hi], in, b.coefA, b.coefB, c)
 	case bnInputGrad:
-		for i := lo; i < hi; i++ {
-			ch := i % c
-			xhat := (float64(in[i]) - mean[ch]) * invStd[ch]
-			g := float64(b.gamma.value[ch]) * invStd[ch]
-			din[i] = float32(g * (float64(dout[i]) - b.sumDy[ch]/b.count - xhat*b.sumDyX[ch]/b.count))
-		}
+		vec.Affine2(b.call.din[lo:hi], b.call.dout[lo:hi], in, b.coefA, b.coefB, b.coefC, c)
 	}
 }

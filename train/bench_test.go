@@ -42,8 +42,8 @@ func BenchmarkConvForwardBackward(b *testing.B) { benchConv(b, true) }
 // benchTrain times training steps of a preset at 32x32, batch 64, on
 // GOMAXPROCS workers (edgecnn bench train --arch NAME --image-size 32), and
 // reports images per second and the allocations per step.
-func benchTrain(b *testing.B, arch string) {
-	n, err := Preset(arch, 32, 32, 3, 2)
+func benchTrain(b *testing.B, arch string, alpha float64) {
+	n, err := PresetAlpha(arch, alpha, 32, 32, 3, 2)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -63,8 +63,10 @@ func benchTrain(b *testing.B, arch string) {
 	b.ReportMetric(float64(batch*b.N)/b.Elapsed().Seconds(), "images/s")
 }
 
-func BenchmarkTrainSeedExercise32(b *testing.B) { benchTrain(b, "seed-exercise") }
-func BenchmarkTrainSeedTutorial32(b *testing.B) { benchTrain(b, "seed-tutorial") }
+func BenchmarkTrainSeedExercise32(b *testing.B)    { benchTrain(b, "seed-exercise", 0) }
+func BenchmarkTrainSeedTutorial32(b *testing.B)    { benchTrain(b, "seed-tutorial", 0) }
+func BenchmarkTrainMobileNetV2035x32(b *testing.B) { benchTrain(b, "mobilenet-v2", 0.35) }
+func BenchmarkTrainMobileNetV1025x32(b *testing.B) { benchTrain(b, "mobilenet-v1", 0.25) }
 
 // BenchmarkIm2col times im2col and col2im for one sample of the presets'
 // convolutions at 32x32 (3x3 'same', and the 5x5 first layer).

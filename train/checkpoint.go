@@ -43,9 +43,12 @@ type checkpoint struct {
 func (n *Sequential) fingerprint() string {
 	var b bytes.Buffer
 	fmt.Fprint(&b, n.input.dims())
-	for _, l := range n.layers {
+	for i, l := range n.layers {
 		li := l.info()
 		fmt.Fprintf(&b, "|%s%v", li.kind, li.out.dims())
+		if in := n.inputs[i]; len(in) != 1 || in[0] != i-1 {
+			fmt.Fprintf(&b, "<%v", in) // a graph's connections (none for a Sequential chain)
+		}
 		for _, p := range li.params {
 			fmt.Fprintf(&b, ",%s%v", p.name, p.shape)
 		}

@@ -13,15 +13,16 @@ import (
 // layers gather several samples into one larger, faster multiplication.
 const colBudget = 1 << 18
 
-// conv2D is Keras' Conv2D: kernel [KH, KW, IC, OC] (HWIO), bias [OC], fused
-// activation. It runs as im2col + GEMM: each output pixel's KH*KW*IC patch
+// conv2D is Keras' Conv2D: kernel [KH, KW, IC, OC] (HWIO), bias [OC] (none
+// with use_bias=False), fused activation. It runs as im2col + GEMM: each output pixel's KH*KW*IC patch
 // (HWC order, matching the kernel's row order) times the kernel matrix.
 type conv2D struct {
 	layerInfo
 	filters int
 	window
 	act          activation
-	kernel, bias *param
+	noBias       bool
+	kernel, bias *param // bias is nil with noBias
 
 	group      int         // samples per im2col gather
 	col        [][]float32 // per worker: group*M x K patches (reused for their gradients)
@@ -47,8 +48,12 @@ func (c *conv2D) build(in shape, rng *rand.Rand) error {
 	}
 	c.in, c.out = in, shape{H: oh, W: ow, C: c.filters}
 	c.kernel = newParam("kernel", true, c.kh, c.kw, in.C, c.filters)
-	c.bias = newParam("bias", true, c.filters)
-	c.params = []*param{c.kernel, c.bias}
+	c.params = []*param{c.kernel}
+	c.bias = nil
+	if !c.noBias {
+		c.bias = newParam("bias", true, c.filters)
+		c.params = append(c.params, c.bias)
+	}
 	glorotUniform(c.kernel, c.kh*c.kw*in.C, c.kh*c.kw*c.filters, rng)
 	c.identity = c.kh == 1 && c.kw == 1 && c.sh == 1 && c.sw == 1
 	return nil
@@ -92,8 +97,9 @@ func (c *conv2D) backward(e *engine, in, out, dout, din []float32, n int) {
 	}
 	c.call = pass{in: in, out: out, dout: dout, din: din, backward: true}
 	e.run(n, c)
-	c.kernel.reducePartials()
-	c.bias.reducePartials()
+	for _, p := range c.params {
+		p.reducePartials()
+	}
 }
 
 func (c *conv2D) part(w, b0, b1 int) {
@@ -111,7 +117,7 @@ func (c *conv2D) forwardPart(w, b0, b1 int) {
 		g := min(c.group, b1-s)
 		col := c.gather(w, in, s, g)
 		o := out[s*m*oc : (s+g)*m*oc]
-		sgemm.Gemm(false, false, g*m, oc, k, col, k, c.kernel.value, oc, o, oc, false, c.act.epilogue(c.bias.value), &c.ws[w])
+		sgemm.Gemm(false, false, g*m, oc, k, col, k, c.kernel.value, oc, o, oc, false, c.act.epilogue(biasValue(c.bias)), &c.ws[w])
 		c.act.applyUnfused(o, oc)
 	}
 }
@@ -125,7 +131,9 @@ func (c *conv2D) backwardPart(w, b0, b1 int) {
 		if !c.reluInPool {
 			c.act.backward(dz, out[s*m*oc:(s+g)*m*oc], oc)
 		}
-		sumRows(c.bias.partial[w], dz)
+		if c.bias != nil {
+			sumRows(c.bias.partial[w], dz)
+		}
 		col := c.gather(w, in, s, g)
 		// dKernel += patches^T * dz
 		sgemm.Gemm(true, false, k, oc, g*m, col, k, dz, oc, c.kernel.partial[w], oc, true, sgemm.Epilogue{}, &c.ws[w])
@@ -144,6 +152,14 @@ func (c *conv2D) backwardPart(w, b0, b1 int) {
 			col2im(din[(s+i)*inSize:(s+i+1)*inSize], dcol[i*m*k:(i+1)*m*k], c.in, c.out, &c.window)
 		}
 	}
+}
+
+// biasValue is b's values, or nil for a layer without bias.
+func biasValue(b *param) []float32 {
+	if b == nil {
+		return nil
+	}
+	return b.value
 }
 
 // sumRows adds the rows of x (each len(acc) long) to acc.

@@ -13,13 +13,7 @@ import (
 // forwardFixed runs a training-mode forward pass without drawing new
 // Dropout seeds, so repeated evaluations see the same mask.
 func forwardFixed(n *Sequential, x []float32, batch int) []float32 {
-	in := x
-	for i, l := range n.layers {
-		out := n.acts[i][:batch*l.info().out.size()]
-		l.forward(&n.eng, in, out, batch, true)
-		in = out
-	}
-	return in
+	return n.run(x, batch, true, nil)
 }
 
 // weightedSum is the test loss L = sum_i out_i * r_i, in float64.
@@ -56,9 +50,18 @@ func checkGrad(t *testing.T, what string, v, g []float32, h float64, loss func()
 // gradCase builds a one- or few-layer network on input in and checks the
 // gradients of every trainable weight and of the input.
 func gradCase(t *testing.T, name string, in shape, layers []layer, input func(rng *rand.Rand, x []float32)) {
+	nodes := make([]node, len(layers))
+	for i, l := range layers {
+		nodes[i] = node{l: l}
+	}
+	gradGraph(t, name, in, nodes, input)
+}
+
+// gradGraph is gradCase for a graph.
+func gradGraph(t *testing.T, name string, in shape, nodes []node, input func(rng *rand.Rand, x []float32)) {
 	t.Run(name, func(t *testing.T) {
 		rng := rand.New(rand.NewPCG(7, uint64(len(name))))
-		n, err := newSequential(name, in.H, in.W, in.C, layers)
+		n, err := newGraph(name, in.H, in.W, in.C, nodes)
 		require.NoError(t, err)
 		n.SetThreads(2)
 		const batch = 3
@@ -139,6 +142,45 @@ func TestGradients(t *testing.T) {
 	gradCase(t, "conv + batchnorm", sp(4, 4, 2), []layer{newConv2D(3, 3, 3, 1, 1, model.Same, model.Linear), newBatchNorm(1e-3, 0.99)}, uniform)
 	gradCase(t, "batchnorm vector training", vec(6), []layer{flat(), newBatchNorm(1e-3, 0.99), newDense(2, model.Linear)}, uniform)
 	gradCase(t, "dropout training", vec(40), []layer{flat(), newDropout(0.5), newDense(3, model.Linear)}, uniform)
+
+	noBias := func(c *conv2D) *conv2D { c.noBias = true; return c }
+	gradCase(t, "conv same k3 stride2 no bias", sp(7, 8, 3), []layer{noBias(newConv2D(4, 3, 3, 2, 2, model.Same, model.Linear))}, uniform)
+	gradCase(t, "depthwise 3x3 same stride1", sp(5, 6, 3), []layer{newDepthwise(3, 3, 1, 1, model.Same, model.Linear, false)}, uniform)
+	gradCase(t, "depthwise 3x3 same stride2 no bias", sp(7, 6, 4), []layer{newDepthwise(3, 3, 2, 2, model.Same, model.Linear, true)}, uniform)
+	gradCase(t, "depthwise 3x3 valid stride2", sp(7, 8, 2), []layer{newDepthwise(3, 3, 2, 2, model.Valid, model.Sigmoid, false)}, uniform)
+	gradCase(t, "depthwise 5x5 same stride1", sp(6, 5, 3), []layer{newDepthwise(5, 5, 1, 1, model.Same, model.Linear, false)}, uniform)
+	gradCase(t, "depthwise 5x5 same stride2", sp(8, 7, 2), []layer{newDepthwise(5, 5, 2, 2, model.Same, model.Linear, true)}, uniform)
+	gradCase(t, "depthwise 5x5 valid stride1", sp(7, 6, 2), []layer{newDepthwise(5, 5, 1, 1, model.Valid, model.Linear, false)}, uniform)
+	gradCase(t, "depthwise + batchnorm", sp(5, 5, 3), []layer{newDepthwise(3, 3, 1, 1, model.Same, model.Linear, true), newBatchNorm(1e-3, 0.99)}, uniform)
+	gradCase(t, "separable 3x3 same", sp(5, 6, 3), []layer{newSeparable(4, 3, 3, 1, 1, model.Same, model.Linear, false)}, uniform)
+	gradCase(t, "separable 5x5 stride2 no bias + batchnorm", sp(7, 7, 2), []layer{newSeparable(3, 5, 5, 2, 2, model.Same, model.Linear, true), newBatchNorm(1e-3, 0.99)}, uniform)
+	gradCase(t, "relu6 layer", sp(3, 4, 2), []layer{newReLULayer(6)}, awayFromKinks)
+	gradCase(t, "relu layer", sp(3, 4, 2), []layer{newReLULayer(0)}, awayFromKinks)
+	gradCase(t, "dense relu6", vec(9), []layer{flat(), newDense(5, model.ReLU6)}, func(rng *rand.Rand, x []float32) {
+		for i := range x {
+			x[i] = (rng.Float32()*2 - 1) * 8
+		}
+	})
+	gradCase(t, "global average pooling", sp(3, 4, 5), []layer{&globalAvgPool{layerInfo: layerInfo{kind: model.GlobalAveragePooling2D}}}, uniform)
+
+	// A residual graph: the model input and conv "c1" each feed several
+	// layers, so their gradients are sums.
+	gradGraph(t, "residual graph", sp(4, 5, 3), []node{
+		{l: newConv2D(3, 3, 3, 1, 1, model.Same, model.Linear), name: "c1"},
+		{l: newDepthwise(3, 3, 1, 1, model.Same, model.Linear, false), name: "d"},
+		{l: newAdd(), name: "add1", inputs: []string{"c1", "d"}},
+		{l: newAdd(), name: "add2", inputs: []string{model.InputName, "add1"}},
+		{l: newBatchNorm(1e-3, 0.99), name: "bn"},
+		{l: newAdd(), name: "add3", inputs: []string{"bn", "c1", "c1"}},
+	}, uniform)
+}
+
+// awayFromKinks fills x with distinct values in about [-9, 9] that are at
+// least 0.1 from ReLU6's kinks at 0 and 6.
+func awayFromKinks(rng *rand.Rand, x []float32) {
+	for i, j := range rng.Perm(len(x)) {
+		x[i] = (float32(j)-float32(len(x)/2))*0.25 + 0.125
+	}
 }
 
 // TestReLUGradient checks relu's derivative away from its kink.

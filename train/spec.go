@@ -12,9 +12,14 @@ import (
 	"go.yaml.in/yaml/v3"
 )
 
-// layerFields lists the fields each layer type accepts besides "type".
+// layerFields lists the fields each layer type accepts besides those every
+// layer has (commonFields).
 var layerFields = map[string][]string{
-	model.Conv2D:                 {"filters", "kernel_size", "strides", "padding", "activation"},
+	model.Conv2D:                 {"filters", "kernel_size", "strides", "padding", "activation", "use_bias"},
+	model.DepthwiseConv2D:        {"kernel_size", "strides", "padding", "activation", "use_bias", "depth_multiplier"},
+	model.SeparableConv2D:        {"filters", "kernel_size", "strides", "padding", "activation", "use_bias", "depth_multiplier"},
+	model.ReLULayer:              {"max_value"},
+	model.Add:                    {},
 	model.MaxPool2D:              {"pool_size", "strides", "padding"},
 	model.AveragePooling2D:       {"pool_size", "strides", "padding"},
 	model.GlobalAveragePooling2D: {},
@@ -24,6 +29,11 @@ var layerFields = map[string][]string{
 	model.BatchNormalization:     {"epsilon", "momentum"},
 }
 
+// commonFields are the fields of every layer: its type, its name (default:
+// Keras' automatic name) and its inputs (default: the layer before it; name
+// the model input "input").
+var commonFields = []string{"type", "name", "inputs"}
+
 // typeAliases maps normalised spellings to layer types.
 var typeAliases = map[string]string{
 	"conv2d": model.Conv2D, "convolution2d": model.Conv2D,
@@ -32,6 +42,8 @@ var typeAliases = map[string]string{
 	"globalaveragepooling2d": model.GlobalAveragePooling2D, "globalavgpool2d": model.GlobalAveragePooling2D,
 	"flatten": model.Flatten, "dense": model.Dense, "dropout": model.Dropout,
 	"batchnormalization": model.BatchNormalization, "batchnorm": model.BatchNormalization,
+	"depthwiseconv2d": model.DepthwiseConv2D, "separableconv2d": model.SeparableConv2D,
+	"relu": model.ReLULayer, "add": model.Add,
 }
 
 // pair is a size that may be written as one number or as [h, w].
@@ -54,18 +66,39 @@ func (p *pair) UnmarshalYAML(n *yaml.Node) error {
 	return nil
 }
 
+// names is one name or a list of them.
+type names []string
+
+func (s *names) UnmarshalYAML(n *yaml.Node) error {
+	if n.Kind == yaml.ScalarNode {
+		*s = names{n.Value}
+		return nil
+	}
+	var v []string
+	if err := n.Decode(&v); err != nil {
+		return fmt.Errorf("line %d: want a layer name or a list of them", n.Line)
+	}
+	*s = v
+	return nil
+}
+
 type layerSpec struct {
-	Type       string   `yaml:"type"`
-	Filters    int      `yaml:"filters"`
-	KernelSize pair     `yaml:"kernel_size"`
-	Strides    pair     `yaml:"strides"`
-	Padding    string   `yaml:"padding"`
-	PoolSize   pair     `yaml:"pool_size"`
-	Units      int      `yaml:"units"`
-	Activation string   `yaml:"activation"`
-	Rate       float64  `yaml:"rate"`
-	Epsilon    *float64 `yaml:"epsilon"`
-	Momentum   *float64 `yaml:"momentum"`
+	Type            string   `yaml:"type"`
+	Name            string   `yaml:"name"`
+	Inputs          names    `yaml:"inputs"`
+	UseBias         *bool    `yaml:"use_bias"`
+	DepthMultiplier *int     `yaml:"depth_multiplier"`
+	MaxValue        float64  `yaml:"max_value"`
+	Filters         int      `yaml:"filters"`
+	KernelSize      pair     `yaml:"kernel_size"`
+	Strides         pair     `yaml:"strides"`
+	Padding         string   `yaml:"padding"`
+	PoolSize        pair     `yaml:"pool_size"`
+	Units           int      `yaml:"units"`
+	Activation      string   `yaml:"activation"`
+	Rate            float64  `yaml:"rate"`
+	Epsilon         *float64 `yaml:"epsilon"`
+	Momentum        *float64 `yaml:"momentum"`
 }
 
 // buildError says which layer failed to build.
@@ -77,9 +110,10 @@ type buildError struct {
 func (e *buildError) Error() string { return e.err.Error() }
 func (e *buildError) Unwrap() error { return e.err }
 
-// FromSpecFile builds the Sequential model a YAML or JSON spec file
-// describes, for an h x w x c input. Errors name the file, the line and
-// the field.
+// FromSpecFile builds the model a YAML or JSON spec file describes, for an
+// h x w x c input: a Sequential list of layers, where a layer may name its
+// inputs to make branches (and Add them). Errors name the file, the line
+// and the field.
 func FromSpecFile(path string, h, w, c int) (*Sequential, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
@@ -100,16 +134,16 @@ func FromSpecFile(path string, h, w, c int) (*Sequential, error) {
 	if doc.Name == "" {
 		doc.Name = strings.TrimSuffix(filepath.Base(path), filepath.Ext(path))
 	}
-	layers := make([]layer, len(doc.Layers))
+	nodes := make([]node, len(doc.Layers))
 	for i := range doc.Layers {
-		node := &doc.Layers[i]
-		l, err := parseLayer(node)
+		yn := &doc.Layers[i]
+		nd, err := parseLayer(yn)
 		if err != nil {
-			return nil, fmt.Errorf("%s:%d: layer %d: %w", path, node.Line, i+1, err)
+			return nil, fmt.Errorf("%s:%d: layer %d: %w", path, yn.Line, i+1, err)
 		}
-		layers[i] = l
+		nodes[i] = nd
 	}
-	n, err := newSequential(doc.Name, h, w, c, layers)
+	n, err := newGraph(doc.Name, h, w, c, nodes)
 	if be := (*buildError)(nil); errors.As(err, &be) {
 		return nil, fmt.Errorf("%s:%d: %w", path, doc.Layers[be.layer].Line, err)
 	}
@@ -117,44 +151,69 @@ func FromSpecFile(path string, h, w, c int) (*Sequential, error) {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	if _, _, err := n.Loss(); err != nil {
-		return nil, fmt.Errorf("%s:%d: %w", path, doc.Layers[len(layers)-1].Line, err)
+		return nil, fmt.Errorf("%s:%d: %w", path, doc.Layers[len(nodes)-1].Line, err)
 	}
 	return n, nil
 }
 
 // parseLayer checks a layer's fields and makes the layer.
-func parseLayer(node *yaml.Node) (layer, error) {
-	if node.Kind != yaml.MappingNode {
-		return nil, errors.New("want a mapping such as {type: Dense, units: 6}")
+func parseLayer(yn *yaml.Node) (node, error) {
+	if yn.Kind != yaml.MappingNode {
+		return node{}, errors.New("want a mapping such as {type: Dense, units: 6}")
 	}
 	var s layerSpec
-	if err := node.Decode(&s); err != nil {
-		return nil, errors.New(yamlMessage(err))
+	if err := yn.Decode(&s); err != nil {
+		return node{}, errors.New(yamlMessage(err))
 	}
 	kind, ok := typeAliases[strings.ReplaceAll(strings.ToLower(s.Type), "_", "")]
 	if !ok {
-		return nil, fmt.Errorf("unknown type %q (want one of %s)", s.Type, strings.Join(layerTypes(), ", "))
+		return node{}, fmt.Errorf("unknown type %q (want one of %s)", s.Type, strings.Join(layerTypes(), ", "))
 	}
-	allowed := map[string]bool{"type": true}
-	for _, f := range layerFields[kind] {
+	allowed := map[string]bool{}
+	for _, f := range append(commonFields, layerFields[kind]...) {
 		allowed[f] = true
 	}
-	for i := 0; i+1 < len(node.Content); i += 2 {
-		if k := node.Content[i]; !allowed[k.Value] {
-			return nil, fmt.Errorf("line %d: %s has no field %q (fields: %s)", k.Line, kind, k.Value, strings.Join(layerFields[kind], ", "))
+	for i := 0; i+1 < len(yn.Content); i += 2 {
+		if k := yn.Content[i]; !allowed[k.Value] {
+			return node{}, fmt.Errorf("line %d: %s has no field %q (fields: %s)", k.Line, kind, k.Value, strings.Join(append(commonFields[1:], layerFields[kind]...), ", "))
 		}
 	}
+	l, err := specLayer(kind, &s)
+	if err != nil {
+		return node{}, err
+	}
+	return node{l: l, name: s.Name, inputs: s.Inputs}, nil
+}
+
+// specLayer makes a layer of the given type from its checked fields.
+func specLayer(kind string, s *layerSpec) (layer, error) {
 	switch kind {
-	case model.Conv2D:
+	case model.Conv2D, model.DepthwiseConv2D, model.SeparableConv2D:
 		if s.KernelSize == (pair{}) {
-			return nil, errors.New("Conv2D needs kernel_size")
+			return nil, fmt.Errorf("%s needs kernel_size", kind)
+		}
+		if s.DepthMultiplier != nil && *s.DepthMultiplier != 1 {
+			return nil, fmt.Errorf("depth_multiplier %d is not supported (only 1)", *s.DepthMultiplier)
 		}
 		act, err := parseActivation(s.Activation)
 		if err != nil {
 			return nil, err
 		}
-		st := orDefault(s.Strides, pair{1, 1})
-		return newConv2D(s.Filters, s.KernelSize[0], s.KernelSize[1], st[0], st[1], strOr(s.Padding, model.Valid), act), nil
+		k, st, pad := s.KernelSize, orDefault(s.Strides, pair{1, 1}), strOr(s.Padding, model.Valid)
+		noBias := s.UseBias != nil && !*s.UseBias
+		switch kind {
+		case model.DepthwiseConv2D:
+			return newDepthwise(k[0], k[1], st[0], st[1], pad, act, noBias), nil
+		case model.SeparableConv2D:
+			return newSeparable(s.Filters, k[0], k[1], st[0], st[1], pad, act, noBias), nil
+		}
+		c := newConv2D(s.Filters, k[0], k[1], st[0], st[1], pad, act)
+		c.noBias = noBias
+		return c, nil
+	case model.ReLULayer:
+		return newReLULayer(s.MaxValue), nil
+	case model.Add:
+		return newAdd(), nil
 	case model.MaxPool2D, model.AveragePooling2D:
 		ps := orDefault(s.PoolSize, pair{2, 2})
 		st := orDefault(s.Strides, ps)

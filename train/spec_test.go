@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/edgecnn/edgecnn/model"
 	"github.com/stretchr/testify/require"
 )
 
@@ -61,4 +62,97 @@ func TestSpecFileErrors(t *testing.T) {
 	}
 	_, err := FromSpecFile(filepath.Join(dir, "missing.yaml"), 32, 32, 3)
 	require.ErrorContains(t, err, "missing.yaml")
+}
+
+// TestSpecFileGraph: a spec with branches and Add builds the graph it
+// names, survives ToModel, the .ecnn encoding and FromModel exactly, and a
+// training step runs on it.
+func TestSpecFileGraph(t *testing.T) {
+	n, err := FromSpecFile("testdata/residual-net.yaml", 16, 16, 3)
+	require.NoError(t, err)
+	require.False(t, n.isSequential())
+	s := n.Summary()
+	var names []string
+	for _, l := range s.Layers {
+		names = append(names, l.Name)
+	}
+	require.Equal(t, []string{"stem", "batch_normalization", "stem_relu", "conv2d", "re_lu", "depthwise_conv2d", "batch_normalization_1",
+		"project", "add", "sep", "add_1", "global_average_pooling2d", "dense"}, names)
+	require.Equal(t, []string{"stem_relu", "project"}, s.Layers[8].Inputs)
+	require.Equal(t, []string{"add", "sep"}, s.Layers[10].Inputs)
+	require.Empty(t, s.Layers[9].Inputs) // takes the layer before it
+	// Hand-counted: stem 3*3*3*8, BN 4*8, conv 8*16, dw 3*3*16, BN 4*16,
+	// project 16*8+8, sep 5*5*8 + 8*8 + 8, dense 8*3+3.
+	require.Equal(t, 216+32+128+144+64+136+(200+64+8)+27, s.Total)
+	require.Equal(t, 2*8+2*16, s.NonTrainable)
+
+	x := randomInput(n, 4, 2)
+	n.forward(x, 4, true, nil) // move the BN statistics
+	m, err := n.ToModel([]string{"a", "b", "c"}, model.Preprocess{Height: 16, Width: 16, Channels: 3, Interpolation: "bilinear", Scale: 1.0 / 255})
+	require.NoError(t, err)
+	require.Equal(t, []string{"stem_relu", "project"}, m.Layers[8].Inputs)
+	require.Nil(t, m.Layers[9].Inputs)
+	require.Equal(t, []string{"sep/depthwise_kernel", "sep/pointwise_kernel", "sep/bias"}, m.Layers[9].Weights)
+	require.Equal(t, []string{"stem/kernel"}, m.Layers[0].Weights)
+	require.ErrorContains(t, m.RequireSequential("the runtime"), "Sequential models only")
+	b, err := model.Encode(m)
+	require.NoError(t, err)
+	m2, err := model.Decode(b)
+	require.NoError(t, err)
+	back, err := FromModel(m2)
+	require.NoError(t, err)
+	require.Equal(t, n.Predict(x, 4), back.Predict(x, 4))
+	require.Equal(t, s, back.Summary())
+
+	opt, err := newOptimizer(Optimizer{Name: "adam", LearningRate: 1e-3}, n.params())
+	require.NoError(t, err)
+	loss0, _ := n.trainStep(opt, SparseCategoricalCrossentropy, x, []int32{0, 1, 2, 0})
+	for range 20 {
+		n.trainStep(opt, SparseCategoricalCrossentropy, x, []int32{0, 1, 2, 0})
+	}
+	loss1, _ := n.trainStep(opt, SparseCategoricalCrossentropy, x, []int32{0, 1, 2, 0})
+	require.Less(t, loss1, loss0, "training on one batch lowers its loss")
+}
+
+func TestSpecFileGraphErrors(t *testing.T) {
+	dir := t.TempDir()
+	head := "  - {type: GlobalAveragePooling2D}\n  - {type: Dense, units: 1, activation: sigmoid}\n"
+	cases := []struct{ name, text, want string }{
+		{"unknown-input.yaml", "layers:\n  - {type: Conv2D, filters: 3, kernel_size: 1, name: a}\n  - {type: Add, inputs: [a, b]}\n" + head, `input "b" is not a layer`},
+		{"later-input.yaml", "layers:\n  - {type: Conv2D, filters: 3, kernel_size: 1, inputs: b}\n  - {type: Conv2D, filters: 3, kernel_size: 1, name: b}\n" + head, `input "b" comes after it`},
+		{"add-shapes.yaml", "layers:\n  - {type: Conv2D, filters: 4, kernel_size: 1, name: a}\n  - {type: Add, inputs: [input, a]}\n" + head, "add-shapes.yaml:3: layer 2 (add, Add): input a is [32 32 4], input input [32 32 3]"},
+		{"add-one.yaml", "layers:\n  - {type: Conv2D, filters: 3, kernel_size: 1}\n  - {type: Add}\n" + head, "add-one.yaml:3: layer 2 (add): Add takes at least 2 inputs, has 1 inputs"},
+		{"two-inputs.yaml", "layers:\n  - {type: Conv2D, filters: 3, kernel_size: 1, name: a}\n  - {type: Conv2D, filters: 3, kernel_size: 1, inputs: [a, input]}\n" + head, "two-inputs.yaml:3: layer 2 (conv2d): Conv2D takes 1 input, has 2 inputs"},
+		{"unused.yaml", "layers:\n  - {type: Conv2D, filters: 3, kernel_size: 1, name: a}\n  - {type: Conv2D, filters: 3, kernel_size: 1, inputs: input}\n" + head, "unused.yaml:2: layer 1 (a): its output is not used"},
+		{"duplicate.yaml", "layers:\n  - {type: Conv2D, filters: 3, kernel_size: 1, name: a}\n  - {type: Conv2D, filters: 3, kernel_size: 1, name: a, inputs: a}\n" + head, `two layers are named "a"`},
+		{"depth-multiplier.yaml", "layers:\n  - {type: DepthwiseConv2D, kernel_size: 3, depth_multiplier: 2}\n" + head, "depth-multiplier.yaml:2: layer 1: depth_multiplier 2 is not supported"},
+		{"relu-field.yaml", "layers:\n  - {type: ReLU, units: 3}\n" + head, `relu-field.yaml:2: layer 1: line 2: ReLU has no field "units" (fields: name, inputs, max_value)`},
+	}
+	for _, c := range cases {
+		path := filepath.Join(dir, c.name)
+		require.NoError(t, os.WriteFile(path, []byte(c.text), 0o644))
+		_, err := FromSpecFile(path, 32, 32, 3)
+		require.Error(t, err, c.name)
+		require.Contains(t, err.Error(), c.want, c.name)
+		require.Contains(t, err.Error(), path, c.name)
+	}
+}
+
+// TestFromModelFormat1 loads the Sequential model a format 1 file (written
+// by main before graphs) holds.
+func TestFromModelFormat1(t *testing.T) {
+	m, err := model.Load("../model/testdata/v1-sequential.ecnn")
+	require.NoError(t, err)
+	n, err := FromModel(m)
+	require.NoError(t, err)
+	require.True(t, n.isSequential())
+	x := randomInput(n, 2, 3)
+	p := n.Predict(x, 2)
+	require.Len(t, p, 2)
+	for _, v := range p {
+		require.True(t, v > 0 && v < 1, "sigmoid output %g", v)
+	}
+	back, err := n.ToModel(m.Labels, m.Input)
+	require.NoError(t, err)
+	require.Equal(t, m.Layers, back.Layers)
 }

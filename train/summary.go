@@ -15,6 +15,9 @@ type LayerSummary struct {
 	Type        string `json:"type"` // Keras class name, e.g. MaxPooling2D
 	OutputShape []int  `json:"output_shape"`
 	Params      int    `json:"params"`
+	// Inputs names the layers it takes ("input": the model input), when
+	// not only the layer before it.
+	Inputs []string `json:"inputs,omitempty"`
 }
 
 // ModelSummary is what Keras' model.summary() reports.
@@ -38,10 +41,16 @@ func kerasClass(kind string) string {
 // Summary lists the layers with their output shapes and parameter counts.
 func (n *Sequential) Summary() ModelSummary {
 	s := ModelSummary{Name: n.Name, Input: n.input.dims()}
-	for _, l := range n.layers {
+	for i, l := range n.layers {
 		li := l.info()
 		tr, fixed := li.paramCount()
-		s.Layers = append(s.Layers, LayerSummary{Name: li.name, Type: kerasClass(li.kind), OutputShape: li.out.dims(), Params: tr + fixed})
+		ls := LayerSummary{Name: li.name, Type: kerasClass(li.kind), OutputShape: li.out.dims(), Params: tr + fixed}
+		if in := n.inputs[i]; len(in) != 1 || in[0] != i-1 {
+			for k := range in {
+				ls.Inputs = append(ls.Inputs, n.inputName(i, k))
+			}
+		}
+		s.Layers = append(s.Layers, ls)
 		s.Trainable += tr
 		s.NonTrainable += fixed
 	}
@@ -49,12 +58,23 @@ func (n *Sequential) Summary() ModelSummary {
 	return s
 }
 
-// WriteTo prints the summary as Keras' model.summary() table.
+// WriteTo prints the summary as Keras' model.summary() table; a graph (a
+// layer takes other inputs than the layer before it) is printed as Keras
+// prints Functional models: an input row and a "Connected to" column.
 func (s ModelSummary) WriteTo(w io.Writer) (int64, error) {
 	var b strings.Builder
-	nameW, shapeW := 28, 26
-	shapes := make([]string, len(s.Layers))
-	for i, l := range s.Layers {
+	graph := false
+	for _, l := range s.Layers {
+		graph = graph || len(l.Inputs) > 0
+	}
+	rows := s.Layers
+	if graph {
+		rows = append([]LayerSummary{{Name: model.InputName, Type: "InputLayer", OutputShape: s.Input}}, rows...)
+	}
+	nameW, shapeW, connW := 28, 26, 0
+	shapes := make([]string, len(rows))
+	conns := make([][]string, len(rows))
+	for i, l := range rows {
 		dims := []string{"None"}
 		for _, d := range l.OutputShape {
 			dims = append(dims, strconv.Itoa(d))
@@ -62,14 +82,40 @@ func (s ModelSummary) WriteTo(w io.Writer) (int64, error) {
 		shapes[i] = "(" + strings.Join(dims, ", ") + ")"
 		nameW = max(nameW, len(l.Name)+len(l.Type)+4)
 		shapeW = max(shapeW, len(shapes[i])+2)
+		switch {
+		case !graph || i == 0:
+		case len(l.Inputs) > 0:
+			conns[i] = l.Inputs
+		default:
+			conns[i] = []string{rows[i-1].Name}
+		}
+		for _, c := range conns[i] {
+			connW = max(connW, len(c)+2)
+		}
 	}
 	width := 1 + nameW + shapeW + 10
+	if graph {
+		width += max(connW, 14)
+	}
 	rule := strings.Repeat("_", width)
 	fmt.Fprintf(&b, "Model: %q\n%s\n", s.Name, rule)
-	fmt.Fprintf(&b, " %-*s%-*s%-10s\n%s\n", nameW, "Layer (type)", shapeW, "Output Shape", "Param #", strings.Repeat("=", width))
-	for i, l := range s.Layers {
-		fmt.Fprintf(&b, " %-*s%-*s%-10d\n", nameW, l.Name+" ("+l.Type+")", shapeW, shapes[i], l.Params)
-		if i < len(s.Layers)-1 {
+	header := fmt.Sprintf(" %-*s%-*s%-10s", nameW, "Layer (type)", shapeW, "Output Shape", "Param #")
+	if graph {
+		header += "Connected to"
+	}
+	fmt.Fprintf(&b, "%s\n%s\n", header, strings.Repeat("=", width))
+	for i, l := range rows {
+		line := fmt.Sprintf(" %-*s%-*s%-10d", nameW, l.Name+" ("+l.Type+")", shapeW, shapes[i], l.Params)
+		for k, c := range conns[i] {
+			if k > 0 {
+				line = strings.Repeat(" ", 1+nameW+shapeW+10)
+			}
+			b.WriteString(line + c + "\n")
+		}
+		if len(conns[i]) == 0 {
+			b.WriteString(line + "\n")
+		}
+		if i < len(rows)-1 {
 			b.WriteString("\n")
 		}
 	}

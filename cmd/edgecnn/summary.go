@@ -17,6 +17,7 @@ func newSummaryCmd() *cobra.Command {
 		Use:   "summary --arch NAME|--spec FILE|--model M [--image-size N] [--classes N]",
 		Short: "Print a model's layers, output shapes and parameter counts, as Keras' model.summary()",
 		Example: `  edgecnn summary --arch seed-tutorial --image-size 128
+  edgecnn summary --arch mobilenet-v2 --alpha 0.35 --image-size 96 --classes 2
   edgecnn summary --spec my-net.yaml --image-size 64 --classes 5
   edgecnn summary --model model.ecnn --json`,
 		Args: cobra.NoArgs,

@@ -43,13 +43,15 @@ type trainFlags struct {
 // netFlags choose a network: a preset or a spec file, at an image size.
 type netFlags struct {
 	arch, spec string
+	alpha      float64
 	imageSize  int
 	threads    int
 }
 
 func (f *netFlags) register(c *cobra.Command, defaultSize int) {
 	c.Flags().StringVar(&f.arch, "arch", "seed-tutorial", "preset architecture: "+strings.Join(train.Presets(), ", "))
-	c.Flags().StringVar(&f.spec, "spec", "", "YAML or JSON file describing a Sequential model (instead of --arch)")
+	c.Flags().Float64Var(&f.alpha, "alpha", 1, "width multiplier of the mobilenet presets (Keras' alpha: 0.25, 0.35, 0.5, 0.75, 1.0, ...)")
+	c.Flags().StringVar(&f.spec, "spec", "", "YAML or JSON file describing a model: a list of layers, which may name their inputs (instead of --arch)")
 	c.Flags().IntVar(&f.imageSize, "image-size", defaultSize, "input height and width in pixels")
 	c.Flags().IntVar(&f.threads, "threads", 0, "worker threads (0 = all cores); a run is reproducible for a given seed and thread count")
 }
@@ -63,7 +65,7 @@ func (f *netFlags) build(classes int) (*train.Sequential, error) {
 	if f.spec != "" {
 		net, err = train.FromSpecFile(f.spec, f.imageSize, f.imageSize, 3)
 	} else {
-		net, err = train.Preset(f.arch, f.imageSize, f.imageSize, 3, classes)
+		net, err = train.PresetAlpha(f.arch, f.alpha, f.imageSize, f.imageSize, 3, classes)
 	}
 	if err != nil {
 		return nil, err

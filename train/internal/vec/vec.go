@@ -1,5 +1,6 @@
-// Package vec holds the trainer's elementwise float32 loops: ReLU's
-// gradient, sums for col2im, 2x2 max pooling forward and backward, and the
+// Package vec holds the trainer's elementwise float32 loops: ReLU's and
+// ReLU6's gradients, sums for col2im, the depthwise convolution's
+// multiply-adds, BatchNormalization's channel sums and affine maps, 2x2 max pooling forward and backward, and the
 // Adam update.
 // Each has a pure-Go version, which is the specification and the fallback;
 // on amd64 with AVX2 assembly versions are chosen at init (the purego build
@@ -19,6 +20,126 @@ func reluGradGo(dy, y []float32) {
 	for i, v := range y {
 		if v <= 0 {
 			dy[i] = 0
+		}
+	}
+}
+
+// Clamp is ReLU6's forward pass for top 6: y[i] = x[i] where 0 < x[i] <
+// top, 0 where x[i] <= 0 or is NaN, top where x[i] >= top. len(x) >=
+// len(y).
+func Clamp(y, x []float32, top float32) {
+	clamp(y, x[:len(y)], top)
+}
+
+func clampGo(y, x []float32, top float32) {
+	x = x[:len(y)]
+	for i, v := range x {
+		if !(v > 0) {
+			v = 0
+		}
+		if !(v < top) {
+			v = top
+		}
+		y[i] = v
+	}
+}
+
+// ClampGrad is the backward pass of y = min(max(z, 0), top) (ReLU6 for top
+// 6) given its output y: dz[i] = dy[i] where 0 < y[i] < top or y[i] is NaN,
+// 0 elsewhere. dz may be dy; len(dy), len(y) >= len(dz).
+func ClampGrad(dz, dy, y []float32, top float32) {
+	clampGrad(dz, dy[:len(dz)], y[:len(dz)], top)
+}
+
+func clampGradGo(dz, dy, y []float32, top float32) {
+	dy, y = dy[:len(dz)], y[:len(dz)]
+	for i, v := range y {
+		g := dy[i]
+		if v <= 0 || v >= top {
+			g = 0
+		}
+		dz[i] = g
+	}
+}
+
+// MulAdd adds products to runs of c values, one run per pixel: for p <
+// pixels and i < c, dst[p*dstStep+i] += a[p*aStep+i] * b[p*bStep+i]
+// (rounded product, then rounded sum). A step of 0 uses the same c values
+// for every pixel, so a depthwise convolution's tap is MulAdd(out, c, in,
+// stride*c, weights, 0, ...) and its gradient MulAdd(grad, 0, in, stride*c,
+// dout, c, ...).
+func MulAdd(dst []float32, dstStep int, a []float32, aStep int, b []float32, bStep int, c, pixels int) {
+	if pixels <= 0 || c <= 0 {
+		return
+	}
+	last := pixels - 1
+	mulAdd(dst[:last*dstStep+c], dstStep, a[:last*aStep+c], aStep, b[:last*bStep+c], bStep, c, pixels)
+}
+
+func mulAddGo(dst []float32, dstStep int, a []float32, aStep int, b []float32, bStep int, c, pixels int) {
+	for p := range pixels {
+		d, x, y := dst[p*dstStep:p*dstStep+c], a[p*aStep:p*aStep+c], b[p*bStep:p*bStep+c]
+		for i, v := range x {
+			d[i] += v * y[i]
+		}
+	}
+}
+
+// Affine maps pixels of c channels through a per-channel affine map:
+// y[p*c+i] = x[p*c+i]*a[i] + b[i] for the len(y)/c pixels of y.
+func Affine(y, x, a, b []float32, c int) {
+	if c <= 0 {
+		return
+	}
+	n := len(y) / c * c
+	affine(y[:n], x[:n], a[:c], b[:c], c)
+}
+
+func affineGo(y, x, a, b []float32, c int) {
+	for r := 0; r < len(y); r += c {
+		yr, xr := y[r:r+c], x[r:r+c]
+		for i, v := range xr {
+			yr[i] = v*a[i] + b[i]
+		}
+	}
+}
+
+// Affine2 is Affine of two inputs: z[p*c+i] = (u[p*c+i]*a[i] +
+// v[p*c+i]*b[i]) + d[i] (BatchNormalization's input gradient).
+func Affine2(z, u, v, a, b, d []float32, c int) {
+	if c <= 0 {
+		return
+	}
+	n := len(z) / c * c
+	affine2(z[:n], u[:n], v[:n], a[:c], b[:c], d[:c], c)
+}
+
+func affine2Go(z, u, v, a, b, d []float32, c int) {
+	for r := 0; r < len(z); r += c {
+		zr, ur, vr := z[r:r+c], u[r:r+c], v[r:r+c]
+		for i, x := range ur {
+			zr[i] = x*a[i] + vr[i]*b[i] + d[i]
+		}
+	}
+}
+
+// ChannelSums adds, over the len(u)/c pixels of c channels, u to s1 and
+// u*v to s2, in float64 (exact products of float32 values), pixel after
+// pixel: s1[i] += u[p*c+i], s2[i] += u[p*c+i]*v[p*c+i].
+func ChannelSums(s1, s2 []float64, u, v []float32, c int) {
+	if c <= 0 {
+		return
+	}
+	n := len(u) / c * c
+	channelSums(s1[:c], s2[:c], u[:n], v[:n], c)
+}
+
+func channelSumsGo(s1, s2 []float64, u, v []float32, c int) {
+	for r := 0; r < len(u); r += c {
+		ur, vr := u[r:r+c], v[r:r+c]
+		for i, x := range ur {
+			s1[i] += float64(x)
+			s2[i] += float64(x) * float64(vr[i])
 		}
 	}
 }
@@ -133,6 +254,12 @@ func Impl() string { return impl }
 // 2*len(dy) long.
 var (
 	reluGrad       = reluGradGo
+	clampGrad      = clampGradGo
+	clamp          = clampGo
+	mulAdd         = mulAddGo
+	affine         = affineGo
+	affine2        = affine2Go
+	channelSums    = channelSumsGo
 	add            = addGo
 	maxPool2x2     = maxPool2x2Go
 	maxPool2x2Grad = maxPool2x2GradGo

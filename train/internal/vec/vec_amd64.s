@@ -23,6 +23,192 @@ relu:
 	VZEROUPPER
 	RET
 
+// func clampAsm(y, x *float32, n int, top float32)
+TEXT ·clampAsm(SB), NOSPLIT, $0-28
+	MOVQ y+0(FP), DI
+	MOVQ x+8(FP), SI
+	MOVQ n+16(FP), CX
+	VBROADCASTSS top+24(FP), Y14
+	SHRQ $3, CX
+	VXORPS Y15, Y15, Y15
+
+clampLoop:
+	// MAXPS gives its second operand (0) unless x > 0, so NaN becomes 0;
+	// MINPS then gives top unless the value is below it.
+	VMOVUPS (SI), Y0
+	VMAXPS Y15, Y0, Y0
+	VMINPS Y14, Y0, Y0
+	VMOVUPS Y0, (DI)
+	ADDQ $32, SI
+	ADDQ $32, DI
+	DECQ CX
+	JNZ clampLoop
+	VZEROUPPER
+	RET
+
+// func clampGradAsm(dz, dy, y *float32, n int, top float32)
+TEXT ·clampGradAsm(SB), NOSPLIT, $0-36
+	MOVQ dz+0(FP), DX
+	MOVQ dy+8(FP), DI
+	MOVQ y+16(FP), SI
+	MOVQ n+24(FP), CX
+	VBROADCASTSS top+32(FP), Y14
+	SHRQ $3, CX
+	VXORPS Y15, Y15, Y15
+
+clamp:
+	// Y1 = (y <= 0) | (y >= top), both false for NaN; dz = dy &^ Y1.
+	VMOVUPS (SI), Y0
+	VCMPPS $2, Y15, Y0, Y1
+	VCMPPS $13, Y14, Y0, Y2
+	VORPS Y2, Y1, Y1
+	VANDNPS (DI), Y1, Y1
+	VMOVUPS Y1, (DX)
+	ADDQ $32, SI
+	ADDQ $32, DI
+	ADDQ $32, DX
+	DECQ CX
+	JNZ clamp
+	VZEROUPPER
+	RET
+
+// func mulAddAsm(dst *float32, dstStep int, a *float32, aStep int, b *float32, bStep int, c, pixels int)
+// c a positive multiple of 8, pixels positive; steps in floats.
+TEXT ·mulAddAsm(SB), NOSPLIT, $0-64
+	MOVQ dst+0(FP), DI
+	MOVQ dstStep+8(FP), R8
+	MOVQ a+16(FP), SI
+	MOVQ aStep+24(FP), R9
+	MOVQ b+32(FP), DX
+	MOVQ bStep+40(FP), R10
+	MOVQ c+48(FP), R11
+	MOVQ pixels+56(FP), R12
+	SHLQ $2, R8
+	SHLQ $2, R9
+	SHLQ $2, R10
+	SHRQ $3, R11
+
+muladdPixel:
+	MOVQ R11, CX
+	XORQ AX, AX
+
+muladdChunk:
+	// dst = a*b + dst, the product rounded first as in Go.
+	VMOVUPS (SI)(AX*1), Y0
+	VMULPS (DX)(AX*1), Y0, Y0
+	VADDPS (DI)(AX*1), Y0, Y0
+	VMOVUPS Y0, (DI)(AX*1)
+	ADDQ $32, AX
+	DECQ CX
+	JNZ muladdChunk
+	ADDQ R8, DI
+	ADDQ R9, SI
+	ADDQ R10, DX
+	DECQ R12
+	JNZ muladdPixel
+	VZEROUPPER
+	RET
+
+// func affineAsm(y, x, a, b *float32, c, pixels int)
+TEXT ·affineAsm(SB), NOSPLIT, $0-48
+	MOVQ y+0(FP), DI
+	MOVQ x+8(FP), SI
+	MOVQ a+16(FP), R8
+	MOVQ b+24(FP), R9
+	MOVQ c+32(FP), R11
+	MOVQ pixels+40(FP), R12
+	SHRQ $3, R11
+
+affinePixel:
+	MOVQ R11, CX
+	XORQ AX, AX
+
+affineChunk:
+	VMOVUPS (SI)(AX*1), Y0
+	VMULPS (R8)(AX*1), Y0, Y0
+	VADDPS (R9)(AX*1), Y0, Y0
+	VMOVUPS Y0, (DI)(AX*1)
+	ADDQ $32, AX
+	DECQ CX
+	JNZ affineChunk
+	ADDQ AX, DI
+	ADDQ AX, SI
+	DECQ R12
+	JNZ affinePixel
+	VZEROUPPER
+	RET
+
+// func affine2Asm(z, u, v, a, b, d *float32, c, pixels int)
+TEXT ·affine2Asm(SB), NOSPLIT, $0-64
+	MOVQ z+0(FP), DI
+	MOVQ u+8(FP), SI
+	MOVQ v+16(FP), DX
+	MOVQ a+24(FP), R8
+	MOVQ b+32(FP), R9
+	MOVQ d+40(FP), R10
+	MOVQ c+48(FP), R11
+	MOVQ pixels+56(FP), R12
+	SHRQ $3, R11
+
+affine2Pixel:
+	MOVQ R11, CX
+	XORQ AX, AX
+
+affine2Chunk:
+	// z = (u*a + v*b) + d, each step rounded as in Go.
+	VMOVUPS (SI)(AX*1), Y0
+	VMULPS (R8)(AX*1), Y0, Y0
+	VMOVUPS (DX)(AX*1), Y1
+	VMULPS (R9)(AX*1), Y1, Y1
+	VADDPS Y1, Y0, Y0
+	VADDPS (R10)(AX*1), Y0, Y0
+	VMOVUPS Y0, (DI)(AX*1)
+	ADDQ $32, AX
+	DECQ CX
+	JNZ affine2Chunk
+	ADDQ AX, DI
+	ADDQ AX, SI
+	ADDQ AX, DX
+	DECQ R12
+	JNZ affine2Pixel
+	VZEROUPPER
+	RET
+
+// func channelSumsAsm(s1, s2 *float64, u, v *float32, c, pixels int)
+TEXT ·channelSumsAsm(SB), NOSPLIT, $0-48
+	MOVQ s1+0(FP), DI
+	MOVQ s2+8(FP), DX
+	MOVQ u+16(FP), SI
+	MOVQ v+24(FP), R8
+	MOVQ c+32(FP), R11
+	MOVQ pixels+40(FP), R12
+	SHRQ $2, R11
+
+sumsPixel:
+	MOVQ R11, CX
+	XORQ AX, AX // offset in the float32 rows
+	XORQ BX, BX // offset in the float64 sums
+
+sumsChunk:
+	// Four channels: widen u and v to float64, s1 += u, s2 += u*v.
+	VCVTPS2PD (SI)(AX*1), Y0
+	VCVTPS2PD (R8)(AX*1), Y1
+	VADDPD (DI)(BX*1), Y0, Y2
+	VMOVUPD Y2, (DI)(BX*1)
+	VMULPD Y1, Y0, Y0
+	VADDPD (DX)(BX*1), Y0, Y0
+	VMOVUPD Y0, (DX)(BX*1)
+	ADDQ $16, AX
+	ADDQ $32, BX
+	DECQ CX
+	JNZ sumsChunk
+	ADDQ AX, SI
+	ADDQ AX, R8
+	DECQ R12
+	JNZ sumsPixel
+	VZEROUPPER
+	RET
+
 // func addAsm(dst, src *float32, n int)
 TEXT ·addAsm(SB), NOSPLIT, $0-24
 	MOVQ dst+0(FP), DI

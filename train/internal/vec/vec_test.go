@@ -70,6 +70,127 @@ func TestReLUGradAndAdd(t *testing.T) {
 	}
 }
 
+// TestClamp: the loop in use matches the Go one bit for bit on every
+// length up to 40 (NaN, infinities and signed zeros among the values), and
+// the Go one its definition.
+func TestClamp(t *testing.T) {
+	r := rand.New(rand.NewPCG(9, 10))
+	const top = 2
+	for n := 0; n <= 40; n++ {
+		x := values(r, n+1, true)
+		want := make([]float32, n)
+		clampGo(want, x, top)
+		for i, v := range x[:n] {
+			switch {
+			case v > 0 && v < top:
+				sameBits(t, x[i:i+1], want[i:i+1], "Clamp keeps")
+			case v >= top:
+				require.Equal(t, float32(top), want[i])
+			default:
+				require.Equal(t, uint32(0), math.Float32bits(want[i]), "Clamp of %g", v)
+			}
+		}
+		got := make([]float32, n)
+		Clamp(got, x, top)
+		sameBits(t, want, got, fmt.Sprintf("%s Clamp n=%d", impl, n))
+	}
+}
+
+// TestClampGrad: the loop in use matches the Go one bit for bit on every
+// length up to 40, in place and not, and the Go one its definition.
+func TestClampGrad(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	const top = 2 // values() holds 2 and 3, so y == top and y > top occur
+	for n := 0; n <= 40; n++ {
+		dy, y := values(r, n+1, true), values(r, n+2, true)
+		want := make([]float32, n)
+		clampGradGo(want, dy, y, top)
+		for i, v := range y[:n] {
+			if v <= 0 || v >= top {
+				require.Zero(t, want[i])
+			} else {
+				sameBits(t, dy[i:i+1], want[i:i+1], "ClampGrad keeps")
+			}
+		}
+		got := values(r, n, false)
+		ClampGrad(got, dy, y, top)
+		sameBits(t, want, got, fmt.Sprintf("%s ClampGrad n=%d", impl, n))
+		inPlace := clone(dy[:n])
+		ClampGrad(inPlace, inPlace, y, top)
+		sameBits(t, want, inPlace, fmt.Sprintf("%s ClampGrad in place n=%d", impl, n))
+	}
+}
+
+// TestMulAdd: the loop in use matches the Go one bit for bit for channel
+// counts with and without an AVX2 path and every combination of steps
+// (0, c, 2c), and the Go one its definition.
+func TestMulAdd(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	for _, c := range []int{1, 7, 8, 16, 24, 40} {
+		for _, pixels := range []int{1, 2, 5} {
+			for _, steps := range [][3]int{{c, 2 * c, 0}, {0, 2 * c, c}, {2 * c, c, 0}, {c, c, c}} {
+				size := func(step int) int { return (pixels-1)*step + c }
+				dst, a, b := values(r, size(steps[0]), false), values(r, size(steps[1]), false), values(r, size(steps[2]), false)
+				want := clone(dst)
+				for p := range pixels {
+					for i := range c {
+						want[p*steps[0]+i] += a[p*steps[1]+i] * b[p*steps[2]+i]
+					}
+				}
+				what := fmt.Sprintf("%s MulAdd c=%d pixels=%d steps=%v", impl, c, pixels, steps)
+				got := clone(dst)
+				mulAddGo(got, steps[0], a, steps[1], b, steps[2], c, pixels)
+				sameBits(t, want, got, "Go "+what)
+				got = clone(dst)
+				MulAdd(got, steps[0], a, steps[1], b, steps[2], c, pixels)
+				sameBits(t, want, got, what)
+			}
+		}
+	}
+}
+
+// TestBatchNormLoops: Affine, Affine2 and ChannelSums in use match the Go
+// ones bit for bit, with and without an AVX2 path, and their definitions.
+func TestBatchNormLoops(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 8))
+	uniform := func(n int) []float32 {
+		v := make([]float32, n)
+		for i := range v {
+			v[i] = r.Float32()*8 - 4
+		}
+		return v
+	}
+	for _, c := range []int{3, 8, 16, 40} {
+		for _, pixels := range []int{1, 2, 7} {
+			what := fmt.Sprintf("%s c=%d pixels=%d", impl, c, pixels)
+			n := c * pixels
+			x, u, a, b, d := uniform(n), uniform(n), uniform(c), uniform(c), uniform(c)
+			want := make([]float32, n)
+			for i := range want {
+				want[i] = x[i]*a[i%c] + b[i%c]
+			}
+			got := make([]float32, n)
+			Affine(got, x, a, b, c)
+			sameBits(t, want, got, "Affine "+what)
+			for i := range want {
+				want[i] = x[i]*a[i%c] + u[i]*b[i%c] + d[i%c]
+			}
+			Affine2(got, x, u, a, b, d, c)
+			sameBits(t, want, got, "Affine2 "+what)
+
+			w1, w2 := make([]float64, c), make([]float64, c)
+			for i := range x {
+				w1[i%c] += float64(x[i])
+				w2[i%c] += float64(x[i]) * float64(u[i])
+			}
+			g1, g2 := make([]float64, c), make([]float64, c)
+			ChannelSums(g1, g2, x, u, c)
+			require.Equal(t, w1, g1, "ChannelSums s1 "+what)
+			require.Equal(t, w2, g2, "ChannelSums s2 "+what)
+		}
+	}
+}
+
 // TestMaxPool2x2: forward and backward of the loops in use match the Go
 // ones bit for bit (with ties, signed zeros, infinities and NaN), for
 // channel counts the assembly takes and ones it leaves to Go; the Go ones

@@ -1,0 +1,155 @@
+#!/usr/bin/python3
+"""Write the ONNX models that onnx/'s tests import and compare with ONNX Runtime.
+
+usage: /usr/bin/python3 scripts/onnx-fixtures.py OUTDIR [NAME ...]
+
+Needs Debian's python3-torch, python3-torchvision and python3-onnx; downloads
+nothing (every weight is random, from fixed seeds). Writes OUTDIR/<name>.onnx:
+
+  seed-tutorial    the seed-tutorial CNN at 32x32 as PyTorch writes it (NCHW,
+                   Conv/Relu/MaxPool, Flatten of C,H,W features, Gemm, Sigmoid), opset 13
+  seed-exercise    seed-exercise at 32x32 (with Dropout), opset 13
+  mobilenet_v2     torchvision mobilenet_v2(width_mult=0.35) at 64x64, 3 classes, +Softmax, opset 11
+                   (depthwise Conv, Clip as ReLU6, residual Add, stride-2 symmetric padding)
+  resnet18         torchvision resnet18 at 64x64, 3 classes, +Softmax, opset 17
+                   (7x7/2 conv, MaxPool(3, 2, pad 1), residual Adds with downsampling 1x1 convs)
+  keras            a Keras-style NHWC graph written with onnx.helper, opset 15: Transpose in,
+                   Conv auto_pad SAME_UPPER, BatchNormalization, Relu, Pad+Conv, depthwise Conv,
+                   Clip, Add, AveragePool, Identity, Transpose out, Reshape, MatMul+Add, Softmax
+
+BatchNorm running statistics are randomised so that folding them matters.
+"""
+import os
+import sys
+
+import numpy as np
+import onnx
+from onnx import TensorProto, helper, numpy_helper
+import torch
+import torch.nn as nn
+import torchvision
+
+
+def seed_tutorial(size):
+    s = size // 8
+    return nn.Sequential(
+        nn.Conv2d(3, 32, 5, padding=2), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Conv2d(32, 64, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Conv2d(64, 128, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Flatten(), nn.Linear(128 * s * s, 6), nn.ReLU(), nn.Linear(6, 1), nn.Sigmoid())
+
+
+def seed_exercise(size):
+    s = size // 8
+    return nn.Sequential(
+        nn.Conv2d(3, 32, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Conv2d(32, 64, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Conv2d(64, 128, 3, padding=1), nn.ReLU(),
+        nn.Conv2d(128, 128, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Flatten(), nn.Linear(128 * s * s, 6), nn.ReLU(), nn.Dropout(0.2), nn.Linear(6, 1), nn.Sigmoid())
+
+
+def randomize_bn(m, g):
+    for x in m.modules():
+        if isinstance(x, nn.BatchNorm2d):
+            c = x.num_features
+            x.running_mean.copy_(torch.randn(c, generator=g) * 0.1)
+            x.running_var.copy_(torch.rand(c, generator=g) * 0.5 + 0.75)
+            x.weight.data.copy_(torch.rand(c, generator=g) * 0.5 + 0.75)
+            x.bias.data.copy_(torch.randn(c, generator=g) * 0.1)
+
+
+def export(m, size, path, opset, fold=True):
+    m.eval()
+    x = torch.rand(1, 3, size, size)
+    with torch.no_grad():
+        torch.onnx.export(m, x, path, opset_version=opset, input_names=["input"], output_names=["prob"],
+                          do_constant_folding=fold)
+    onnx.checker.check_model(onnx.load(path))
+
+
+def torch_model(name, path):
+    torch.manual_seed(1)
+    g = torch.Generator().manual_seed(2)
+    if name == "seed-tutorial":
+        export(seed_tutorial(32), 32, path, 13)
+    elif name == "seed-exercise":
+        export(seed_exercise(32), 32, path, 13)
+    elif name == "mobilenet_v2":
+        m = torchvision.models.mobilenet_v2(width_mult=0.35, num_classes=3)
+        randomize_bn(m, g)
+        export(nn.Sequential(m, nn.Softmax(dim=1)), 64, path, 11)
+    elif name == "resnet18":
+        m = torchvision.models.resnet18(num_classes=3)
+        randomize_bn(m, g)
+        export(nn.Sequential(m, nn.Softmax(dim=1)), 64, path, 17)
+    else:
+        raise SystemExit("unknown model " + name)
+
+
+def keras_graph(path):
+    """A graph as tf2onnx writes a Keras model: NHWC input, NCHW inside."""
+    rng = np.random.default_rng(3)
+    inits, nodes = [], []
+
+    def w(name, *shape, scale=0.3):
+        inits.append(numpy_helper.from_array((rng.standard_normal(shape) * scale).astype(np.float32), name))
+        return name
+
+    def node(op, ins, out, **kw):
+        nodes.append(helper.make_node(op, ins, [out], name=out, **kw))
+        return out
+
+    x = node("Transpose", ["input"], "to_nchw", perm=[0, 3, 1, 2])
+    x = node("Conv", [x, w("c1.w", 16, 3, 3, 3), w("c1.b", 16)], "conv1", auto_pad="SAME_UPPER", strides=[2, 2])
+    c = 16
+    inits += [numpy_helper.from_array((rng.random(c) + 0.5).astype(np.float32), "bn.g"),
+              numpy_helper.from_array((rng.standard_normal(c) * 0.1).astype(np.float32), "bn.b"),
+              numpy_helper.from_array((rng.standard_normal(c) * 0.1).astype(np.float32), "bn.m"),
+              numpy_helper.from_array((rng.random(c) + 0.5).astype(np.float32), "bn.v")]
+    x = node("BatchNormalization", [x, "bn.g", "bn.b", "bn.m", "bn.v"], "bn1", epsilon=1e-3)
+    x = node("Relu", [x], "relu1")
+    inits.append(numpy_helper.from_array(np.array([0, 0, 1, 1, 0, 0, 1, 1], np.int64), "pads"))
+    p = node("Pad", [x, "pads"], "pad2", mode="constant")
+    y = node("Conv", [p, w("c2.w", 16, 16, 3, 3, scale=0.1)], "conv2")
+    y = node("Clip", [y, "zero", "six"], "relu6_2")
+    inits += [numpy_helper.from_array(np.array(0, np.float32), "zero"), numpy_helper.from_array(np.array(6, np.float32), "six")]
+    z = node("Conv", [y, w("dw.w", 16, 1, 3, 3), w("dw.b", 16)], "dw3", group=16, pads=[1, 1, 1, 1])
+    z = node("Relu", [z], "relu3")
+    s = node("Add", [x, z], "add4")
+    s = node("Identity", [s], "identity")
+    s = node("AveragePool", [s], "avgpool5", kernel_shape=[2, 2], strides=[2, 2])
+    s = node("Transpose", [s], "to_nhwc", perm=[0, 2, 3, 1])
+    inits.append(numpy_helper.from_array(np.array([-1, 8 * 8 * 16], np.int64), "shape"))
+    s = node("Reshape", [s, "shape"], "flatten")
+    s = node("MatMul", [s, w("fc.w", 8 * 8 * 16, 5, scale=0.05)], "dense")
+    s = node("Add", [s, w("fc.b", 5)], "dense_bias")
+    nodes.append(helper.make_node("Softmax", [s], ["prob"], name="softmax", axis=-1))
+    g = helper.make_graph(nodes, "keras_nhwc",
+                          [helper.make_tensor_value_info("input", TensorProto.FLOAT, ["N", 32, 32, 3])],
+                          [helper.make_tensor_value_info("prob", TensorProto.FLOAT, ["N", 5])], inits)
+    m = helper.make_model(g, opset_imports=[helper.make_opsetid("", 15)], producer_name="onnx-fixtures")
+    m.ir_version = 8
+    onnx.checker.check_model(m)
+    onnx.save(m, path)
+
+
+ALL = ["seed-tutorial", "seed-exercise", "mobilenet_v2", "resnet18", "keras"]
+
+
+def main():
+    if len(sys.argv) < 2:
+        raise SystemExit(__doc__)
+    out = sys.argv[1]
+    os.makedirs(out, exist_ok=True)
+    for name in sys.argv[2:] or ALL:
+        path = os.path.join(out, name + ".onnx")
+        if name == "keras":
+            keras_graph(path)
+        else:
+            torch_model(name, path)
+        print(path, os.path.getsize(path), flush=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -242,3 +242,10 @@ func f32Bytes(x []float32) []byte {
 	}
 	return b
 }
+
+func writeFile(t *testing.T, path string, b []byte) {
+	t.Helper()
+	if err := os.WriteFile(path, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}

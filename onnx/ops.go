@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"strconv"
 
 	"github.com/edgecnn/edgecnn/model"
 	"github.com/edgecnn/edgecnn/onnx/onnxpb"
@@ -649,8 +650,8 @@ func (b *builder) batchNorm(n *onnxpb.NodeProto, a attrs, out string) error {
 		}
 		ps = append(ps, param{name, []int{c}, append([]float32(nil), v...)})
 	}
-	l := b.add(model.Layer{Name: n.GetName(), Type: model.BatchNormalization, Epsilon: float64(a.float("epsilon", 1e-5)),
-		Momentum: float64(a.float("momentum", 0.9)), OutputShape: x.phys}, []int{x.layer}, ps...)
+	l := b.add(model.Layer{Name: n.GetName(), Type: model.BatchNormalization, Epsilon: decimal(a.float("epsilon", 1e-5)),
+		Momentum: decimal(a.float("momentum", 0.9)), OutputShape: x.phys}, []int{x.layer}, ps...)
 	b.values[out] = &value{layer: l, shape: x.shape, phys: x.phys, nchw: x.nchw}
 	return nil
 }
@@ -773,4 +774,12 @@ func (b *builder) pad(n *onnxpb.NodeProto, a attrs, out string) error {
 	}
 	b.values[out] = &value{layer: x.layer, shape: []int{c, h, w}, phys: x.phys, nchw: true, pads: &pads}
 	return nil
+}
+
+// decimal widens a float32 attribute to the float64 of its shortest
+// decimal form (float32 1e-3 becomes 0.001, not 0.0010000000474974513), the
+// value a Keras model holds before export.
+func decimal(f float32) float64 {
+	v, _ := strconv.ParseFloat(strconv.FormatFloat(float64(f), 'g', -1, 32), 64)
+	return v
 }

@@ -68,10 +68,11 @@ type convWindow struct {
 }
 
 // solveConv picks the padding (with the smaller extended kernel) that makes
-// both axes exact.
+// both axes exact; 'same' on a tie (a 1x1 kernel), as Keras models write
+// them, so that an exported model imports as it was.
 func solveConv(h, w axis) (convWindow, bool) {
 	best, found := convWindow{}, false
-	for _, p := range []string{model.Valid, model.Same} {
+	for _, p := range []string{model.Same, model.Valid} {
 		ph, qh, okh := convExtension(h, p)
 		pw, qw, okw := convExtension(w, p)
 		if !okh || !okw {

@@ -17,7 +17,8 @@ nothing (every weight is random, from fixed seeds). Writes OUTDIR/<name>.onnx:
                    Conv auto_pad SAME_UPPER, BatchNormalization, Relu, Pad+Conv, depthwise Conv,
                    Clip, Add, AveragePool, Identity, Transpose out, Reshape, MatMul+Add, Softmax
 
-BatchNorm running statistics are randomised so that folding them matters.
+BatchNorm statistics are randomised (resnet18) or measured on random images (mobilenet_v2) so
+that folding them matters.
 """
 import os
 import sys
@@ -59,6 +60,17 @@ def randomize_bn(m, g):
             x.bias.data.copy_(torch.randn(c, generator=g) * 0.1)
 
 
+def calibrate_bn(m, size):
+    """Set BatchNorm statistics from random images (else ReLU6 saturates and every image gives the same output)."""
+    for x in m.modules():
+        if isinstance(x, nn.BatchNorm2d):
+            x.momentum = None
+            x.reset_running_stats()
+    m.train()
+    with torch.no_grad():
+        m(torch.rand(16, 3, size, size) * 4 - 2)
+
+
 def export(m, size, path, opset, fold=True):
     m.eval()
     x = torch.rand(1, 3, size, size)
@@ -77,7 +89,7 @@ def torch_model(name, path):
         export(seed_exercise(32), 32, path, 13)
     elif name == "mobilenet_v2":
         m = torchvision.models.mobilenet_v2(width_mult=0.35, num_classes=3)
-        randomize_bn(m, g)
+        calibrate_bn(m, 64)
         export(nn.Sequential(m, nn.Softmax(dim=1)), 64, path, 11)
     elif name == "resnet18":
         m = torchvision.models.resnet18(num_classes=3)

@@ -67,10 +67,10 @@ func Export(m *model.Model) ([]byte, error) {
 		return nil, err
 	}
 	mp := &onnxpb.ModelProto{
-		IrVersion:       ptr(int64(7)),
-		ProducerName:    ptr("edgecnn"),
-		Graph:           e.graph,
-		OpsetImport:     []*onnxpb.OperatorSetIdProto{{Domain: ptr(""), Version: ptr(int64(ExportOpset))}},
+		IrVersion:    ptr(int64(7)),
+		ProducerName: ptr("edgecnn"),
+		Graph:        e.graph,
+		OpsetImport:  []*onnxpb.OperatorSetIdProto{{Domain: ptr(""), Version: ptr(int64(ExportOpset))}},
 		MetadataProps: []*onnxpb.StringStringEntryProto{
 			{Key: ptr(metaLabels), Value: ptr(string(labels))},
 			{Key: ptr(metaScale), Value: ptr(strconv.FormatFloat(float64(m.Input.Scale), 'g', -1, 32))},

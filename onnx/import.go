@@ -15,6 +15,12 @@ import (
 	"github.com/edgecnn/edgecnn/onnx/onnxpb"
 )
 
+// Bounds of the input's sides and of any feature map's values.
+const (
+	maxSide  = 1 << 14
+	maxElems = 1 << 26
+)
+
 // Opsets this importer reads (the default ONNX domain).
 const (
 	MinOpset = 11
@@ -275,10 +281,13 @@ func (b *builder) input(g *onnxpb.GraphProto, nodes []*onnxpb.NodeProto) (*value
 	}
 	shape := make([]int, 3)
 	for i, d := range dims[1:] {
-		if d.GetDimValue() <= 0 || d.GetDimValue() > 1<<16 {
+		if d.GetDimValue() <= 0 || d.GetDimValue() > maxSide {
 			return nil, fmt.Errorf("input %q: dimension %d is dynamic or bad (%q); fixed image sizes are supported (export with a fixed input size)", in.GetName(), i+1, dimString(d))
 		}
 		shape[i] = int(d.GetDimValue())
+	}
+	if elems(shape) > maxElems {
+		return nil, fmt.Errorf("input %q: %v is more than %d values", in.GetName(), shape, maxElems)
 	}
 	nhwc, readers := true, 0
 	for _, n := range nodes {

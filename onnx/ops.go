@@ -511,6 +511,9 @@ func (b *builder) conv(n *onnxpb.NodeProto, a attrs, out string) error {
 	}
 	oc, icg, kh, kw := wc.dims[0], wc.dims[1], wc.dims[2], wc.dims[3]
 	c, h, w := x.shape[0], x.shape[1], x.shape[2]
+	if kh < 1 || kw < 1 || kh > 64 || kw > 64 {
+		return fmt.Errorf("kernel %dx%d: kernels up to 64x64 are supported", kh, kw)
+	}
 	if ks := a.ints("kernel_shape", nil); ks != nil && !slices.Equal(ks, []int64{int64(kh), int64(kw)}) {
 		return fmt.Errorf("kernel_shape %v does not match W %v", ks, wc.dims)
 	}
@@ -542,6 +545,9 @@ func (b *builder) conv(n *onnxpb.NodeProto, a attrs, out string) error {
 			ax[0].before, ax[0].after, ax[1].before, ax[1].after, kh, kw, ax[0].s, ax[1].s, ax[0].n, ax[1].n)
 	}
 	KH, KW := kh+win.pre[0]+win.post[0], kw+win.pre[1]+win.post[1]
+	if ax[0].out*ax[1].out*oc > maxElems {
+		return fmt.Errorf("output %dx%dx%d is more than %d values", ax[0].out, ax[1].out, oc, maxElems)
+	}
 	ic := c
 	if depthwise {
 		ic = 1
@@ -684,6 +690,9 @@ func (b *builder) flatten(n *onnxpb.NodeProto, a attrs, out string) error {
 	if len(x.phys) == 1 {
 		b.values[out] = &value{layer: x.layer, shape: []int{size}, phys: x.phys, perm: x.perm}
 		return nil
+	}
+	if size > maxElems {
+		return fmt.Errorf("flattens %v: more than %d values", x.shape, maxElems)
 	}
 	l := b.add(model.Layer{Name: n.GetName(), Type: model.Flatten, OutputShape: []int{size}}, []int{x.layer})
 	v := &value{layer: l, shape: []int{size}, phys: []int{size}}

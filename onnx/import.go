@@ -30,7 +30,8 @@ const (
 // Supported lists the operators Import converts.
 const Supported = "Conv (group 1 or depthwise), Gemm, MatMul, Add, Relu, Clip (0..6 or 0..inf), Sigmoid, Softmax, " +
 	"MaxPool, AveragePool, GlobalAveragePool, BatchNormalization, Flatten, Reshape (flattening, constant shape), " +
-	"Dropout, Identity, Pad (constant zeros, before a Conv), Transpose (NHWC<->NCHW pairs), Constant"
+	"Dropout, Identity, Pad (constant zeros, before a Conv), Transpose (NHWC<->NCHW pairs), Constant, " +
+	"QuantizeLinear/DequantizeLinear (QDQ: int8 weights, int8 or uint8 activations per tensor)"
 
 // Preprocessing says how a camera pixel p in [0, 255] becomes the ONNX
 // model's input: x[c] = (p[src(c)]*Scale - Mean[c]) / Std[c], where src
@@ -76,7 +77,7 @@ func Import(data []byte, opt Options) (*model.Model, error) {
 	if g == nil {
 		return nil, fmt.Errorf("ONNX model has no graph")
 	}
-	b := &builder{consts: map[string]*constant{}, values: map[string]*value{}, uses: map[string]int{}, names: map[string]bool{model.InputName: true}}
+	b := &builder{consts: map[string]*constant{}, values: map[string]*value{}, uses: map[string]int{}, names: map[string]bool{model.InputName: true}, quant: map[int]model.QuantParams{}}
 	opset, err := defaultOpset(&mp)
 	if err != nil {
 		return nil, err
@@ -139,6 +140,9 @@ func Import(data []byte, opt Options) (*model.Model, error) {
 	if err := m.Validate(); err != nil {
 		return nil, fmt.Errorf("imported graph: %w", err)
 	}
+	if len(b.quant) > 0 {
+		return quantized(m, b.quant)
+	}
 	return m, nil
 }
 
@@ -191,6 +195,9 @@ type value struct {
 	// pads are a Pad node's (top, left, bottom, right) zeros waiting for
 	// the Conv that takes this value.
 	pads *[4]int
+	// q is the quantisation of a QuantizeLinear's output, which only a
+	// DequantizeLinear may read.
+	q *model.QuantParams
 }
 
 type param struct {
@@ -212,6 +219,7 @@ type builder struct {
 	uses   map[string]int
 	layers []*layer
 	names  map[string]bool
+	quant  map[int]model.QuantParams // QDQ models: activation parameters by layer (-1: the input)
 }
 
 // live returns the nodes the output depends on, in file order, and counts

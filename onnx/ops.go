@@ -62,6 +62,9 @@ func (b *builder) node(n *onnxpb.NodeProto) error {
 		return errors.New("node has no output")
 	}
 	out := n.GetOutput()[0]
+	if n.GetOpType() == "DequantizeLinear" && len(n.GetInput()) > 0 && b.consts[n.GetInput()[0]] != nil {
+		return b.dequantizeConst(n, a)
+	}
 	if b.allConst(n) {
 		return fmt.Errorf("computes a constant from constants; fold constants before importing (e.g. export with do_constant_folding=True)")
 	}
@@ -76,6 +79,10 @@ func (b *builder) node(n *onnxpb.NodeProto) error {
 		}
 		b.values[out] = v
 		return nil
+	case "QuantizeLinear":
+		return b.quantizeLinear(n, out)
+	case "DequantizeLinear":
+		return b.dequantizeLinear(n, out)
 	case "Conv":
 		return b.conv(n, a, out)
 	case "Gemm", "MatMul":
@@ -162,6 +169,9 @@ func (b *builder) rawVal(n *onnxpb.NodeProto, i int) (*value, error) {
 	}
 	name := n.GetInput()[i]
 	if v, ok := b.values[name]; ok {
+		if v.q != nil && n.GetOpType() != "DequantizeLinear" {
+			return v, fmt.Errorf("reads int8 data (%q); a QuantizeLinear must be followed by a DequantizeLinear", name)
+		}
 		return v, nil
 	}
 	if _, ok := b.consts[name]; ok {

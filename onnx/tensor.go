@@ -15,6 +15,7 @@ const maxConstElems = 1 << 28
 // constant is an initializer or a Constant node's value: its shape and its
 // elements as float32 (FLOAT tensors) or int64 (INT64 and INT32 tensors).
 type constant struct {
+	dtype  onnxpb.TensorProto_DataType
 	dims   []int
 	floats []float32
 	ints   []int64
@@ -39,7 +40,7 @@ func decodeTensor(t *onnxpb.TensorProto) (*constant, error) {
 	if t.GetSegment() != nil {
 		return nil, fmt.Errorf("tensor %q is segmented; not supported", t.GetName())
 	}
-	c := &constant{dims: make([]int, len(t.GetDims()))}
+	c := &constant{dtype: onnxpb.TensorProto_DataType(t.GetDataType()), dims: make([]int, len(t.GetDims()))}
 	n := 1
 	for i, d := range t.GetDims() {
 		if d < 0 || d > maxConstElems {
@@ -101,8 +102,24 @@ func decodeTensor(t *onnxpb.TensorProto) (*constant, error) {
 				c.ints[i] = int64(v)
 			}
 		}
+	case onnxpb.TensorProto_INT8, onnxpb.TensorProto_UINT8:
+		c.ints = make([]int64, n)
+		switch {
+		case raw != nil && len(raw) == n:
+			for i, x := range raw {
+				if c.ints[i] = int64(x); dt == onnxpb.TensorProto_INT8 {
+					c.ints[i] = int64(int8(x))
+				}
+			}
+		case raw == nil && len(t.GetInt32Data()) == n:
+			for i, x := range t.GetInt32Data() {
+				c.ints[i] = int64(x)
+			}
+		default:
+			return nil, fmt.Errorf("tensor %q: %d bytes of raw data, %d int32s for %d %s values", t.GetName(), len(raw), len(t.GetInt32Data()), n, dt)
+		}
 	default:
-		return nil, fmt.Errorf("tensor %q: element type %s is not supported (float32, int64 and int32 constants are)", t.GetName(), dt)
+		return nil, fmt.Errorf("tensor %q: element type %s is not supported (float32, int64, int32, int8 and uint8 constants are)", t.GetName(), dt)
 	}
 	return c, nil
 }

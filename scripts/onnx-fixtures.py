@@ -13,6 +13,9 @@ nothing (every weight is random, from fixed seeds). Writes OUTDIR/<name>.onnx:
                    (depthwise Conv, Clip as ReLU6, residual Add, stride-2 symmetric padding)
   resnet18         torchvision resnet18 at 64x64, 3 classes, +Softmax, opset 17
                    (7x7/2 conv, MaxPool(3, 2, pad 1), residual Adds with downsampling 1x1 convs)
+  seed-tutorial-qdq, seed-exercise-qdq
+                   the seed models quantised in QDQ form as ONNX Runtime writes it (int8 and uint8
+                   activations; see qdq_graph)
   keras            a Keras-style NHWC graph written with onnx.helper, opset 15: Transpose in,
                    Conv auto_pad SAME_UPPER, BatchNormalization, Relu, Pad+Conv, depthwise Conv,
                    Clip, Add, AveragePool, Identity, Transpose out, Reshape, MatMul+Add, Softmax
@@ -146,7 +149,98 @@ def keras_graph(path):
     onnx.save(m, path)
 
 
-ALL = ["seed-tutorial", "seed-exercise", "mobilenet_v2", "resnet18", "keras"]
+def qdq_graph(name, act, path):
+    """The seed model in QDQ form, as ONNX Runtime's quantize_static writes it: int8 weights symmetric per
+    output channel behind DequantizeLinear, int32 biases, activations asymmetric per tensor (int8 or uint8)
+    with QuantizeLinear->DequantizeLinear where a Conv, Gemm, MaxPool or Flatten reads them (pool and
+    flatten outputs keep their input's parameters), Relu before the Q node, the last Gemm's output in float.
+    Activation ranges: min/max over 64 random images."""
+    torch.manual_seed(1)
+    m = {"seed-tutorial-qdq": seed_tutorial, "seed-exercise-qdq": seed_exercise}[name](32).eval()
+    for mod in m:  # Keras' initialisation (PyTorch's gives nearly the same logit for every image)
+        if isinstance(mod, (nn.Conv2d, nn.Linear)):
+            nn.init.xavier_uniform_(mod.weight)
+            nn.init.uniform_(mod.bias, -0.05, 0.05)
+    with torch.no_grad():  # centre the logit on images of random colour blocks, so both classes occur
+        blocks = nn.functional.interpolate(torch.rand(64, 3, 4, 4), size=32, mode="bilinear", align_corners=False)
+        m[-2].bias -= m(blocks).logit().median()
+    qmin, qmax, np_t, tp = (-128, 127, np.int8, TensorProto.INT8) if act == "int8" else (0, 255, np.uint8, TensorProto.UINT8)
+    inits, nodes = [], []
+
+    def init(nm, arr):
+        inits.append(numpy_helper.from_array(arr, nm))
+        return nm
+
+    def qdq(t, lo, hi):
+        lo, hi = min(0.0, lo), max(0.0, hi)
+        scale = np.float32((hi - lo) / (qmax - qmin))
+        zp = int(np.clip(np.round(qmin - lo / scale), qmin, qmax))
+        s, z = init(t + "_scale", np.array(scale, np.float32)), init(t + "_zp", np.array(zp, np_t))
+        nodes.append(helper.make_node("QuantizeLinear", [t, s, z], [t + "_q"], name=t + "_Q"))
+        nodes.append(helper.make_node("DequantizeLinear", [t + "_q", s, z], [t + "_dq"], name=t + "_DQ"))
+        return t + "_dq", (scale, zp)
+
+    def weights(t, w, b, s_in):
+        red = tuple(range(1, w.ndim))
+        s = np.abs(w).max(axis=red) / 127.0
+        s = np.where(s == 0, 1.0, s).astype(np.float32)
+        shp = [-1] + [1] * (w.ndim - 1)
+        wq = np.clip(np.round(w / s.reshape(shp)), -127, 127).astype(np.int8)
+        nodes.append(helper.make_node("DequantizeLinear", [init(t + "_wq", wq), init(t + "_ws", s), init(t + "_wz", np.zeros_like(wq, shape=s.shape))],
+                                      [t + "_w"], name=t + "_wDQ", axis=0))
+        bs = (np.float64(s_in) * s.astype(np.float64)).astype(np.float32)
+        bq = np.round(b.astype(np.float64) / bs).astype(np.int32)
+        nodes.append(helper.make_node("DequantizeLinear", [init(t + "_bq", bq), init(t + "_bs", bs), init(t + "_bz", np.zeros_like(bq))],
+                                      [t + "_b"], name=t + "_bDQ", axis=0))
+        return t + "_w", t + "_b"
+
+    x = torch.cat([torch.rand(32, 3, 32, 32), blocks[:32]])
+    cur, params = qdq("input", 0.0, 1.0)
+    mods = list(m)
+    i = 0
+    with torch.no_grad():
+        while i < len(mods):
+            mod, t = mods[i], "n%d" % i
+            if isinstance(mod, (nn.Conv2d, nn.Linear)):
+                relu = i + 1 < len(mods) and isinstance(mods[i + 1], nn.ReLU)
+                w, b = weights(t, mod.weight.numpy(), mod.bias.numpy(), params[0])
+                if isinstance(mod, nn.Conv2d):
+                    nodes.append(helper.make_node("Conv", [cur, w, b], [t], name=t, pads=[mod.padding[0]] * 4))
+                else:
+                    nodes.append(helper.make_node("Gemm", [cur, w, b], [t], name=t, transB=1))
+                x = mod(x)
+                if relu:
+                    nodes.append(helper.make_node("Relu", [t], [t + "_relu"], name=t + "_relu"))
+                    t, x, i = t + "_relu", torch.relu(x), i + 1
+                last = not any(isinstance(n, (nn.Conv2d, nn.Linear)) for n in mods[i + 1:])
+                if last:
+                    cur = t
+                else:
+                    cur, params = qdq(t, float(x.min()), float(x.max()))
+            elif isinstance(mod, (nn.MaxPool2d, nn.Flatten)):
+                if isinstance(mod, nn.MaxPool2d):
+                    nodes.append(helper.make_node("MaxPool", [cur], [t], name=t, kernel_shape=[2, 2], strides=[2, 2]))
+                else:
+                    nodes.append(helper.make_node("Flatten", [cur], [t], name=t))
+                x = mod(x)
+                s, z = inits[-2].name, inits[-1].name  # the input's parameters
+                nodes.append(helper.make_node("QuantizeLinear", [t, s, z], [t + "_q"], name=t + "_Q"))
+                nodes.append(helper.make_node("DequantizeLinear", [t + "_q", s, z], [t + "_dq"], name=t + "_DQ"))
+                cur = t + "_dq"
+            elif isinstance(mod, nn.Sigmoid):
+                nodes.append(helper.make_node("Sigmoid", [cur], ["prob"], name="sigmoid"))
+            elif not isinstance(mod, nn.Dropout):
+                raise SystemExit("qdq: unexpected %s" % mod)
+            i += 1
+    g = helper.make_graph(nodes, name, [helper.make_tensor_value_info("input", TensorProto.FLOAT, [1, 3, 32, 32])],
+                          [helper.make_tensor_value_info("prob", TensorProto.FLOAT, [1, 1])], inits)
+    mo = helper.make_model(g, opset_imports=[helper.make_opsetid("", 13)], producer_name="onnx-fixtures")
+    mo.ir_version = 7
+    onnx.checker.check_model(mo)
+    onnx.save(mo, path)
+
+
+ALL = ["seed-tutorial", "seed-exercise", "mobilenet_v2", "resnet18", "keras", "seed-tutorial-qdq", "seed-exercise-qdq"]
 
 
 def main():
@@ -158,6 +252,10 @@ def main():
         path = os.path.join(out, name + ".onnx")
         if name == "keras":
             keras_graph(path)
+        elif name == "seed-tutorial-qdq":
+            qdq_graph(name, "int8", path)
+        elif name == "seed-exercise-qdq":
+            qdq_graph(name, "uint8", path)
         else:
             torch_model(name, path)
         print(path, os.path.getsize(path), flush=True)

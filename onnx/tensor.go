@@ -52,77 +52,57 @@ func decodeTensor(t *onnxpb.TensorProto) (*constant, error) {
 			return nil, fmt.Errorf("tensor %q: shape %v has more than %d elements", t.GetName(), t.GetDims(), maxConstElems)
 		}
 	}
-	raw := t.GetRawData()
+	raw, name := t.GetRawData(), t.GetName()
+	var err error
 	switch dt := onnxpb.TensorProto_DataType(t.GetDataType()); dt {
 	case onnxpb.TensorProto_FLOAT:
-		if raw != nil {
-			if len(raw) != 4*n {
-				return nil, fmt.Errorf("tensor %q: %d bytes of raw data for %d floats", t.GetName(), len(raw), n)
-			}
-			c.floats = make([]float32, n)
-			for i := range c.floats {
-				c.floats[i] = math.Float32frombits(binary.LittleEndian.Uint32(raw[4*i:]))
-			}
-		} else {
-			if len(t.GetFloatData()) != n {
-				return nil, fmt.Errorf("tensor %q: %d floats for shape %v", t.GetName(), len(t.GetFloatData()), c.dims)
-			}
-			c.floats = append([]float32(nil), t.GetFloatData()...)
-		}
+		c.floats, err = elements(name, raw, 4, n, t.GetFloatData(),
+			func(b []byte) float32 { return math.Float32frombits(binary.LittleEndian.Uint32(b)) }, func(v float32) float32 { return v })
 	case onnxpb.TensorProto_INT64:
-		if raw != nil {
-			if len(raw) != 8*n {
-				return nil, fmt.Errorf("tensor %q: %d bytes of raw data for %d int64s", t.GetName(), len(raw), n)
-			}
-			c.ints = make([]int64, n)
-			for i := range c.ints {
-				c.ints[i] = int64(binary.LittleEndian.Uint64(raw[8*i:]))
-			}
-		} else {
-			if len(t.GetInt64Data()) != n {
-				return nil, fmt.Errorf("tensor %q: %d int64s for shape %v", t.GetName(), len(t.GetInt64Data()), c.dims)
-			}
-			c.ints = append([]int64(nil), t.GetInt64Data()...)
-		}
+		c.ints, err = elements(name, raw, 8, n, t.GetInt64Data(),
+			func(b []byte) int64 { return int64(binary.LittleEndian.Uint64(b)) }, func(v int64) int64 { return v })
 	case onnxpb.TensorProto_INT32:
-		if raw != nil {
-			if len(raw) != 4*n {
-				return nil, fmt.Errorf("tensor %q: %d bytes of raw data for %d int32s", t.GetName(), len(raw), n)
-			}
-			c.ints = make([]int64, n)
-			for i := range c.ints {
-				c.ints[i] = int64(int32(binary.LittleEndian.Uint32(raw[4*i:])))
-			}
-		} else {
-			if len(t.GetInt32Data()) != n {
-				return nil, fmt.Errorf("tensor %q: %d int32s for shape %v", t.GetName(), len(t.GetInt32Data()), c.dims)
-			}
-			c.ints = make([]int64, n)
-			for i, v := range t.GetInt32Data() {
-				c.ints[i] = int64(v)
-			}
-		}
-	case onnxpb.TensorProto_INT8, onnxpb.TensorProto_UINT8:
-		c.ints = make([]int64, n)
-		switch {
-		case raw != nil && len(raw) == n:
-			for i, x := range raw {
-				if c.ints[i] = int64(x); dt == onnxpb.TensorProto_INT8 {
-					c.ints[i] = int64(int8(x))
-				}
-			}
-		case raw == nil && len(t.GetInt32Data()) == n:
-			for i, x := range t.GetInt32Data() {
-				c.ints[i] = int64(x)
-			}
-		default:
-			return nil, fmt.Errorf("tensor %q: %d bytes of raw data, %d int32s for %d %s values", t.GetName(), len(raw), len(t.GetInt32Data()), n, dt)
-		}
+		c.ints, err = elements(name, raw, 4, n, t.GetInt32Data(),
+			func(b []byte) int64 { return int64(int32(binary.LittleEndian.Uint32(b))) }, widen)
+	case onnxpb.TensorProto_INT8:
+		c.ints, err = elements(name, raw, 1, n, t.GetInt32Data(), func(b []byte) int64 { return int64(int8(b[0])) }, widen)
+	case onnxpb.TensorProto_UINT8:
+		c.ints, err = elements(name, raw, 1, n, t.GetInt32Data(), func(b []byte) int64 { return int64(b[0]) }, widen)
 	default:
-		return nil, fmt.Errorf("tensor %q: element type %s is not supported (float32, int64, int32, int8 and uint8 constants are)", t.GetName(), dt)
+		return nil, fmt.Errorf("tensor %q: element type %s is not supported (float32, int64, int32, int8 and uint8 constants are)", name, dt)
+	}
+	if err != nil {
+		return nil, err
 	}
 	return c, nil
 }
+
+// elements reads a tensor's n values: from raw (little-endian, width bytes
+// each) when the file has raw data, else from the typed list.
+func elements[T, L any](name string, raw []byte, width, n int, list []L, read func([]byte) T, conv func(L) T) ([]T, error) {
+	// Lengths are checked before allocating, so a small file cannot ask for
+	// a large tensor.
+	if raw != nil {
+		if len(raw) != width*n {
+			return nil, fmt.Errorf("tensor %q: %d bytes of raw data for %d values of %d bytes", name, len(raw), n, width)
+		}
+		v := make([]T, 0, n)
+		for i := range n {
+			v = append(v, read(raw[width*i:]))
+		}
+		return v, nil
+	}
+	if len(list) != n {
+		return nil, fmt.Errorf("tensor %q: %d values for %d elements", name, len(list), n)
+	}
+	v := make([]T, 0, n)
+	for _, x := range list {
+		v = append(v, conv(x))
+	}
+	return v, nil
+}
+
+func widen(v int32) int64 { return int64(v) }
 
 // floatTensor makes a FLOAT TensorProto with raw little-endian data.
 func floatTensor(name string, dims []int, v []float32) *onnxpb.TensorProto {

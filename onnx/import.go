@@ -56,6 +56,9 @@ type Options struct {
 	// Preprocessing of the input. Nil: what an edgecnn export stored, else
 	// Scale 1/255 (inputs in [0, 1]).
 	Preprocessing *Preprocessing
+
+	// featureMaps lets the output be a feature map (ONNX's node tests).
+	featureMaps bool
 }
 
 // Metadata keys of an exported model (ModelProto.metadata_props).
@@ -128,10 +131,10 @@ func Import(data []byte, opt Options) (*model.Model, error) {
 		return nil, fmt.Errorf("graph output %q is not computed by a supported node (a constant or the input itself)", out)
 	case v.layer != len(b.layers)-1 || v.layer < 0:
 		return nil, fmt.Errorf("graph output %q is not the last layer's output", out)
-	case len(v.phys) != 1 || v.perm != nil:
+	case (len(v.phys) != 1 && !opt.featureMaps) || v.perm != nil:
 		return nil, fmt.Errorf("graph output %q has shape %v; a classifier's output [batch, classes] is supported", out, v.shape)
 	}
-	m.Labels, err = labels(opt.Labels, meta, v.phys[0])
+	m.Labels, err = labels(opt.Labels, meta, v.phys[len(v.phys)-1])
 	if err != nil {
 		return nil, err
 	}

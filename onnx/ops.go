@@ -551,7 +551,7 @@ func (b *builder) conv(n *onnxpb.NodeProto, a attrs, out string) error {
 	}
 	win, ok := solveConv(ax[0], ax[1])
 	if !ok {
-		return fmt.Errorf("padding %d,%d / %d,%d with kernel %dx%d, strides %d,%d on %dx%d cannot be expressed with 'same' or 'valid' padding",
+		return fmt.Errorf("padding top,bottom %d,%d and left,right %d,%d with kernel %dx%d, strides %d,%d on %dx%d cannot be expressed with 'same' or 'valid' padding",
 			ax[0].before, ax[0].after, ax[1].before, ax[1].after, kh, kw, ax[0].s, ax[1].s, ax[0].n, ax[1].n)
 	}
 	KH, KW := kh+win.pre[0]+win.post[0], kw+win.pre[1]+win.post[1]
@@ -634,7 +634,7 @@ func (b *builder) pool(n *onnxpb.NodeProto, a attrs, out string) error {
 		return nil
 	}
 	if !poolViaStride1(ax[0], ax[1]) {
-		return fmt.Errorf("pads %d,%d / %d,%d with window %dx%d, strides %d,%d on %dx%d cannot be expressed with 'same' or 'valid' padding",
+		return fmt.Errorf("padding top,bottom %d,%d and left,right %d,%d with window %dx%d, strides %d,%d on %dx%d cannot be expressed with 'same' or 'valid' padding",
 			ax[0].before, ax[0].after, ax[1].before, ax[1].after, ax[0].k, ax[1].k, ax[0].s, ax[1].s, ax[0].n, ax[1].n)
 	}
 	// A stride-1 'same' pool, then every s-th pixel.

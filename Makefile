@@ -32,7 +32,7 @@ lint:
 	GOARCH=arm GOARM=7 $(GO) vet $(PKGS)
 
 test-unit:
-	$(GO) test -count=1 $(PKGS)
+	$(GO) test -count=1 -timeout 30m $(PKGS)
 	$(GO) test -count=1 -short -tags purego ./infer/... ./train/...
 
 test-gocv:

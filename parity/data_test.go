@@ -71,19 +71,23 @@ const trainEpochImages = 3000
 func trainSeedExercise(t *testing.T, ds, valid *dataset.Dataset) *model.Model {
 	net, err := train.Preset("seed-exercise", 32, 32, 3, len(ds.ClassNames))
 	require.NoError(t, err)
+	return fitModel(t, net, ds, valid, train.FitOptions{Epochs: 3, BatchSize: 32, Optimizer: train.Optimizer{LearningRate: 2e-3, Epsilon: 0.01}}, 0.6)
+}
+
+// fitModel trains net (32x32 inputs) from seed 1 with opts, requires the
+// last epoch's validation accuracy above minAccuracy and returns the model.
+func fitModel(t *testing.T, net *train.Sequential, ds, valid *dataset.Dataset, opts train.FitOptions, minAccuracy float64) *model.Model {
 	require.NoError(t, net.Init(1))
 	pre := model.Preprocess{Height: 32, Width: 32, Channels: 3, Interpolation: "bilinear", Scale: 1.0 / 255}
-	const batch = 32
 	res, err := net.Fit(context.Background(),
-		ds.Batches(batch, true, 1, nil, pre.Scale, pre.Offset),
-		valid.Batches(batch, false, 0, nil, pre.Scale, pre.Offset),
-		train.FitOptions{Epochs: 3, BatchSize: batch, Optimizer: train.Optimizer{LearningRate: 2e-3, Epsilon: 0.01}})
+		ds.Batches(opts.BatchSize, true, 1, nil, pre.Scale, pre.Offset),
+		valid.Batches(opts.BatchSize, false, 0, nil, pre.Scale, pre.Offset), opts)
 	require.NoError(t, err)
 	for _, e := range res.History.Epochs {
 		t.Logf("%+v", e)
 	}
 	last := res.History.Epochs[len(res.History.Epochs)-1]
-	require.Greater(t, last.ValAccuracy, 0.6, "the network did not learn")
+	require.Greater(t, last.ValAccuracy, minAccuracy, "the network did not learn")
 	m, err := net.ToModel(ds.ClassNames, pre)
 	require.NoError(t, err)
 	return m

@@ -62,3 +62,51 @@ func TestMobileNetV2Int8Agreement(t *testing.T) {
 		})
 	}
 }
+
+// TestTrainedMobileNetV2Parity trains mobilenet-v2-0.35 at 32x32 on the
+// car/truck photographs for 6 epochs (BatchNormalization statistics
+// recalibrated after each, without which validation stays at chance), then
+// calibrates it on 500 training images with every method and compares the
+// int8 model with the float one on the 2000 validation images. Six epochs
+// give about 69% validation accuracy, with many images near the decision
+// boundary, so the 99% agreement gate (met by the 30-epoch model,
+// ~85%) is out of reach here: measured agreement is 97.2-98.0% and int8
+// accuracy within a point of float. The test requires 96% and at most 1.5
+// points lost; a broken operator or BN folding lands near chance. Entropy
+// calibration clips the 1x1 tensors of blocks 14-16 hard (their SQNR falls
+// to a few dB); the test logs such layers.
+func TestTrainedMobileNetV2Parity(t *testing.T) {
+	if testing.Short() {
+		t.Skip("trains mobilenet-v2 and runs 8000 int8 inferences (minutes); skipped in -short")
+	}
+	if _, err := os.Stat(carTruck); err != nil {
+		t.Skipf("real data not found at %s (see /work/shared/data/README.md): %v", carTruck, err)
+	}
+	opt := dataset.Options{Height: 32, Width: 32, Strict: true}
+	trainSet, err := dataset.FromDirectory(filepath.Join(carTruck, "train"), opt)
+	require.NoError(t, err)
+	valid, err := dataset.FromDirectory(filepath.Join(carTruck, "valid"), opt)
+	require.NoError(t, err)
+	net, err := train.PresetAlpha("mobilenet-v2", 0.35, 32, 32, 3, len(trainSet.ClassNames))
+	require.NoError(t, err)
+	m := fitModel(t, net, trainSet, valid, train.FitOptions{Epochs: 6, BatchSize: 64, RecalibrateBN: 50,
+		Optimizer: train.Optimizer{LearningRate: 2e-3, Epsilon: 1e-7}}, 0.6)
+	for _, method := range calib.Methods {
+		t.Run(method, func(t *testing.T) {
+			tab, err := calib.Calibrate(net, m, trainSet, calib.Options{Method: method, Samples: 500, Seed: 1})
+			require.NoError(t, err)
+			q, _, err := quantize.Quantize(m, tab, quantize.Options{})
+			require.NoError(t, err)
+			res, err := Compare(m, q, valid, Options{Workers: 2, LayerImages: 50})
+			require.NoError(t, err)
+			t.Logf("%s: float %.2f%% int8 %.2f%% agreement %.2f%% (%d differ), mean|dp| %.4f max|dp| %.4f", method,
+				100*res.FloatAccuracy, 100*res.Int8Accuracy, 100*res.Agreement, res.Disagreements, res.MeanAbsDiff, res.MaxAbsDiff)
+			for _, l := range res.Layers {
+				if l.SQNR < 15 {
+					t.Logf("%s: layer %s (%s) SQNR %.1f dB", method, l.Name, l.Type, l.SQNR)
+				}
+			}
+			require.NoError(t, res.Check(Budget{MaxDrop: 1.5, MinAgreement: 0.96}), method)
+		})
+	}
+}

@@ -16,6 +16,9 @@ import (
 // moving statistics. Channel sums (of x and x^2 forward, of dy and dy*x
 // backward) are taken per worker in float64 and added in worker order; each
 // elementwise pass is then an affine map per channel in float32.
+// While acc is set (recalibration), every forward pass normalises with the
+// batch's statistics and adds its channel sums to acc instead of updating
+// the moving statistics.
 type batchNorm struct {
 	layerInfo
 	epsilon, momentum            float64
@@ -27,6 +30,14 @@ type batchNorm struct {
 
 	phase bnPhase // what part runs
 	call  pass    // the forward or backward call in progress
+	acc   *bnAccumulator
+}
+
+// bnAccumulator sums a channel's values and squares over the batches of a
+// recalibration, in float64.
+type bnAccumulator struct {
+	sum, sumSq []float64
+	count      float64 // values per channel so far
 }
 
 func newBatchNorm(epsilon, momentum float64) *batchNorm {
@@ -89,18 +100,28 @@ func (b *batchNorm) channelSums(e *engine, n int, phase bnPhase) {
 func (b *batchNorm) forward(e *engine, in, out []float32, n int, training bool) {
 	b.call = pass{in: in, out: out}
 	count := float64(n * b.in.size() / b.in.C)
-	if training {
+	batchStats := training || b.acc != nil
+	if batchStats {
 		b.channelSums(e, n, bnSums)
+	}
+	if b.acc != nil {
+		for ch := range b.in.C {
+			b.acc.sum[ch] += b.sumA[ch]
+			b.acc.sumSq[ch] += b.sumB[ch]
+		}
+		b.acc.count += count
 	}
 	for ch := range b.in.C {
 		mean := float64(b.movMean.value[ch])
 		invStd := 1 / math.Sqrt(float64(b.movVar.value[ch])+b.epsilon)
-		if training {
+		if batchStats {
 			mean = b.sumA[ch] / count
 			variance := max(b.sumB[ch]/count-mean*mean, 0)
-			m := b.momentum
-			b.movMean.value[ch] = float32(float64(b.movMean.value[ch])*m + mean*(1-m))
-			b.movVar.value[ch] = float32(float64(b.movVar.value[ch])*m + variance*(1-m))
+			if b.acc == nil {
+				m := b.momentum
+				b.movMean.value[ch] = float32(float64(b.movMean.value[ch])*m + mean*(1-m))
+				b.movVar.value[ch] = float32(float64(b.movVar.value[ch])*m + variance*(1-m))
+			}
 			invStd = 1 / math.Sqrt(variance+b.epsilon)
 			b.mean[ch], b.invStd[ch] = mean, invStd
 		}
@@ -155,5 +176,27 @@ func (b *batchNorm) part(w, b0, b1 int) {
 		vec.Affine(b.call.out[lo:hi], in, b.coefA, b.coefB, c)
 	case bnInputGrad:
 		vec.Affine2(b.call.din[lo:hi], b.call.dout[lo:hi], in, b.coefA, b.coefB, b.coefC, c)
+	}
+}
+
+// startRecalibration makes the following forward passes accumulate the
+// statistics of the layer's input.
+func (b *batchNorm) startRecalibration() {
+	b.acc = &bnAccumulator{sum: make([]float64, b.in.C), sumSq: make([]float64, b.in.C)}
+}
+
+// endRecalibration sets the moving mean and (biased) variance to those of
+// every value seen since startRecalibration, and stops accumulating. With
+// nothing seen it leaves them as they were.
+func (b *batchNorm) endRecalibration() {
+	acc := b.acc
+	b.acc = nil
+	if acc.count == 0 {
+		return
+	}
+	for ch := range b.in.C {
+		mean := acc.sum[ch] / acc.count
+		b.movMean.value[ch] = float32(mean)
+		b.movVar.value[ch] = float32(max(acc.sumSq[ch]/acc.count-mean*mean, 0))
 	}
 }

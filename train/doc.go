@@ -14,6 +14,10 @@
 // Losses are binary cross-entropy on a sigmoid unit and sparse categorical
 // cross-entropy on a softmax, both on probabilities clipped by Keras'
 // epsilon 1e-7; optimisers Adam (Keras' update) and SGD with momentum.
+// BatchNormalization keeps Keras' moving averages; FitOptions.RecalibrateBN
+// replaces them after every epoch by the exact statistics over training
+// batches ("precise BN"), since MobileNetV2's momentum 0.999 lags a short
+// run's weights so far that validation can sit at chance.
 //
 // Convolutions and dense layers run as im2col + a cache-blocked SGEMM
 // (internal/sgemm); depthwise convolutions, BatchNormalization and ReLU6 on

@@ -48,6 +48,13 @@ type FitOptions struct {
 	// Settings describe the run (seed, data, architecture, ...); they are
 	// stored in the checkpoint and Resume refuses one made with others.
 	Settings []Setting
+	// RecalibrateBN, when positive, recomputes the moving statistics of
+	// every BatchNormalization layer at the end of every epoch, before
+	// validation, over up to that many batches of the epoch's training
+	// data (the exact mean and variance, "precise BN"): validation and the
+	// saved model then do not depend on how well the momentum tracked the
+	// changing weights.
+	RecalibrateBN int
 	// Progress, when set, is called at the start of every epoch, after
 	// every batch and at the end of every epoch.
 	Progress func(Progress)
@@ -128,7 +135,7 @@ func (n *Sequential) Fit(ctx context.Context, train, valid Batcher, opts FitOpti
 	for s.ck.Epoch < opts.Epochs && !stopped {
 		err := s.trainEpoch(ctx, train)
 		if err == nil {
-			stopped, err = s.endEpoch(valid)
+			stopped, err = s.endEpoch(train, valid)
 		}
 		if errors.Is(err, ErrNonFinite) {
 			diverged = err
@@ -210,13 +217,14 @@ func (s *fitState) report(epoch, step, steps int, done bool, log EpochLog) {
 	}
 }
 
-// endEpoch validates, records the epoch, keeps the best weights and
+// endEpoch recalibrates BatchNormalization when asked, validates, records the epoch, keeps the best weights and
 // reports whether early stopping ends the run. A validation loss that is
 // not finite is recorded and ends the run with ErrNonFinite.
-func (s *fitState) endEpoch(valid Batcher) (bool, error) {
+func (s *fitState) endEpoch(train, valid Batcher) (bool, error) {
 	ck := &s.ck
 	log := s.running()
 	steps := ck.Step
+	s.net.recalibrateBN(train, ck.Epoch, s.opts.RecalibrateBN, s.x, s.y)
 	if valid != nil {
 		ev := s.net.evaluate(valid, s.x, s.y, s.loss)
 		log.ValLoss, log.ValAccuracy = ev.Loss, ev.Accuracy

@@ -133,6 +133,7 @@ var badValues = map[string][]string{
 	"fps": {"-1"}, "max-drop": {"-1", "101"}, "min-agreement": {"-0.1", "1.1"},
 	"http-fps": {"0", "-1"}, "below": {"-0.1", "1.1"}, "quality": {"0", "101"}, "count": {"-1"},
 	"max-pixels": {"0", "-1"}, "alpha": {"0", "-1"}, "seed": {"1.5"}, "scale": {"0", "-1"},
+	"bn-momentum": {"-0.1", "1"}, "bn-recalibrate": {"-1"},
 }
 
 // TestEveryNumericFlagHasARange: a numeric flag of any command without a

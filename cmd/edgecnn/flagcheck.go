@@ -48,6 +48,8 @@ var flagRanges = map[string]flagRange{
 	"lr":               {0, math.MaxFloat64, ""},
 	"epsilon":          {0, math.MaxFloat64, ""},
 	"momentum":         {0, 1, ""},
+	"bn-momentum":      {0, 0.99999, "0 = the architecture's own"},
+	"bn-recalibrate":   {0, 1 << 20, "0 = off"},
 	"min-delta":        {0, math.MaxFloat64, ""},
 	"validation-split": {0, 0.99, ""},
 	"percentile":       {0, 100, ""},

@@ -33,6 +33,8 @@ type trainFlags struct {
 	optimizer       string
 	lr, epsilon     float64
 	momentum        float64
+	bnMomentum      float64
+	bnRecalibrate   int
 	patience        int
 	minDelta        float64
 	monitor         string
@@ -173,7 +175,15 @@ continues from it with the same history as an uninterrupted run (same
 --threads). The same --seed and --threads reproduce a run exactly.
 
 The default recipe is the Keras course's: Adam with learning rate 0.001 and
-epsilon 0.01, batch 64.`,
+epsilon 0.01, batch 64.
+
+BatchNormalization's moving statistics (used by validation, the saved model,
+calibration and int8) are recomputed after every epoch as the exact mean and
+variance over --bn-recalibrate training batches ("precise BN"), run with
+batch statistics and without updating weights. Keras' running averages with
+MobileNetV2's momentum 0.999 lag the weights so far that a short run can
+validate at chance while training well; --bn-recalibrate 0 keeps them
+(Keras' behaviour), --bn-momentum changes the momentum.`,
 		Example: `  edgecnn train --data car-truck/train --valid car-truck/valid --arch seed-exercise --image-size 32 --epochs 20 -o model.ecnn
   edgecnn train --data photos --validation-split 0.2 --arch seed-tutorial --image-size 128 --augment flip,contrast=0.1 -o model.ecnn
   edgecnn train --data photos/train --valid photos/valid --spec my-net.yaml --patience 5 -o model.ecnn
@@ -194,6 +204,8 @@ epsilon 0.01, batch 64.`,
 	fl.Float64Var(&f.lr, "lr", 0.001, "learning rate")
 	fl.Float64Var(&f.epsilon, "epsilon", 0.01, "Adam epsilon (Keras default 1e-7; the course uses 0.01)")
 	fl.Float64Var(&f.momentum, "momentum", 0, "SGD momentum")
+	fl.Float64Var(&f.bnMomentum, "bn-momentum", 0, "momentum of every BatchNormalization layer's moving statistics (0 = the architecture's: 0.99, Keras' MobileNetV2 0.999)")
+	fl.IntVar(&f.bnRecalibrate, "bn-recalibrate", 50, "after every epoch, set BatchNormalization's moving statistics to the exact mean and variance over this many training batches (0 = keep the momentum's running averages)")
 	fl.IntVar(&f.patience, "patience", 0, "early stopping: epochs without improvement of --monitor before stopping (0 = never)")
 	fl.Float64Var(&f.minDelta, "min-delta", 0.001, "early stopping: smallest change that counts as an improvement")
 	fl.StringVar(&f.monitor, "monitor", "", "figure that picks the best epoch and drives early stopping (default val_loss, or loss without validation)")
@@ -251,6 +263,11 @@ func runTrain(cmd *cobra.Command, f *trainFlags) error {
 	if err := net.Init(f.seed); err != nil {
 		return err
 	}
+	if f.bnMomentum > 0 {
+		if err := net.SetBNMomentum(f.bnMomentum); err != nil {
+			return fmt.Errorf("--bn-momentum: %w", err)
+		}
+	}
 	_, metric, err := net.Loss()
 	if err != nil {
 		return err
@@ -279,7 +296,7 @@ func runTrain(cmd *cobra.Command, f *trainFlags) error {
 		Epochs: f.epochs, BatchSize: f.batch,
 		Optimizer: train.Optimizer{Name: f.optimizer, LearningRate: f.lr, Epsilon: f.epsilon, Momentum: f.momentum},
 		Monitor:   f.monitor, Patience: f.patience, MinDelta: f.minDelta,
-		Checkpoint: ckpt, Resume: f.resume, Settings: f.settings(), Progress: logger.Progress,
+		Checkpoint: ckpt, Resume: f.resume, Settings: f.settings(), Progress: logger.Progress, RecalibrateBN: f.bnRecalibrate,
 	})
 	if errors.Is(err, train.ErrInterrupted) {
 		return &exitError{code: 130, err: fmt.Errorf("%w; checkpoint saved to %s, continue with the same command and --resume", err, ckpt)}

@@ -13,10 +13,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 	"github.com/stretchr/testify/require"
 
+	"github.com/edgecnn/edgecnn/internal/cli"
+	"github.com/edgecnn/edgecnn/internal/clitest"
 	"github.com/edgecnn/edgecnn/synth"
 )
 
@@ -28,7 +29,7 @@ import (
 // needs are filled in with good values by flag name, so each run fails on
 // the bad argument, not on a missing one.
 func TestEveryCommandRefusesBadArguments(t *testing.T) {
-	bin := buildEdgecnn(t, runtime.GOARCH)
+	bin := clitest.Build(t, clitest.WorkstationPkg, runtime.GOARCH)
 	version, err := exec.Command(bin, "--version").CombinedOutput()
 	if errors.Is(err, syscall.ENOEXEC) {
 		t.Skipf("cannot run the built %s binary on this machine (under QEMU without binfmt_misc)", runtime.GOARCH)
@@ -38,7 +39,7 @@ func TestEveryCommandRefusesBadArguments(t *testing.T) {
 
 	dir := t.TempDir()
 	model := filepath.Join(dir, "m.ecnn")
-	saveUntrained(t, model, 1)
+	clitest.SaveUntrained(t, model, 1)
 	require.NoError(t, synth.Generate(filepath.Join(dir, "data"), 2, 1, 16, 1))
 	junk := filepath.Join(dir, "junk.ecnn")
 	require.NoError(t, os.WriteFile(junk, []byte("not a model\n"), 0o644))
@@ -49,7 +50,7 @@ func TestEveryCommandRefusesBadArguments(t *testing.T) {
 		"valid": filepath.Join(dir, "data", "valid"), "camera": filepath.Join(dir, "data", "valid", "Car"),
 	}
 
-	for _, c := range allCommands(rootCmd) {
+	for _, c := range clitest.AllCommands(rootCmd) {
 		path := strings.Fields(c.CommandPath())[1:]
 		out := filepath.Join(dir, "out", strings.Join(append([]string{"root"}, path...), "-"))
 		var base []string
@@ -77,7 +78,7 @@ func TestEveryCommandRefusesBadArguments(t *testing.T) {
 			}
 		}
 		c.Flags().VisitAll(func(f *pflag.Flag) {
-			if !numericTypes[f.Value.Type()] {
+			if !cli.IsNumericFlag(f) {
 				return
 			}
 			for _, v := range append([]string{"NaN", "1e400"}, badValues[f.Name]...) {
@@ -138,36 +139,12 @@ var badValues = map[string][]string{
 // TestEveryNumericFlagHasARange: a numeric flag of any command without a
 // flagRanges entry would escape checkFlags (and the bad-arguments table).
 func TestEveryNumericFlagHasARange(t *testing.T) {
-	for _, c := range allCommands(rootCmd) {
+	for _, c := range clitest.AllCommands(rootCmd) {
 		c.Flags().VisitAll(func(f *pflag.Flag) {
-			if numericTypes[f.Value.Type()] {
-				_, ranged := flagRanges[f.Name]
-				require.True(t, ranged, "%s --%s has no entry in flagRanges", c.CommandPath(), f.Name)
+			if cli.IsNumericFlag(f) {
+				require.True(t, cli.HasFlagRange(f.Name), "%s --%s has no entry in flagRanges", c.CommandPath(), f.Name)
 				require.NotEmpty(t, badValues[f.Name], "%s --%s has no bad values in the test table", c.CommandPath(), f.Name)
 			}
 		})
 	}
-}
-
-// allCommands is root and every command below it.
-func allCommands(root *cobra.Command) []*cobra.Command {
-	all := []*cobra.Command{root}
-	for _, c := range root.Commands() {
-		all = append(all, allCommands(c)...)
-	}
-	return all
-}
-
-// TestPanicIsOneLine: a panic in a command is reported as an internal
-// error in one line with its own exit code, not a goroutine trace.
-func TestPanicIsOneLine(t *testing.T) {
-	c := &cobra.Command{Use: "boom", SilenceErrors: true, SilenceUsage: true, RunE: func(*cobra.Command, []string) error {
-		var m map[string]int
-		m["x"] = 1 // assignment to entry in nil map
-		return nil
-	}}
-	c.SetArgs(nil)
-	var stderr bytes.Buffer
-	require.Equal(t, internalErrorCode, execute(c, &stderr))
-	require.Regexp(t, `^edgecnn: internal error \(a bug; please report it with the command line\): assignment to entry in nil map\n$`, stderr.String())
 }

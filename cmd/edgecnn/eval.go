@@ -5,6 +5,7 @@ import (
 	"io"
 	"strings"
 
+	"github.com/edgecnn/edgecnn/internal/cli"
 	"github.com/spf13/cobra"
 )
 
@@ -57,7 +58,7 @@ class, columns: predicted) and each class's precision and recall.`,
 				Classes: m.Labels, Confusion: ev.Confusion}
 			rep.Precision, rep.Recall = precisionRecall(ev.Confusion)
 			if asJSON {
-				return printJSON(cmd.OutOrStdout(), rep)
+				return cli.PrintJSON(cmd.OutOrStdout(), rep)
 			}
 			printEval(cmd.OutOrStdout(), &rep)
 			return nil
@@ -70,7 +71,7 @@ class, columns: predicted) and each class's precision and recall.`,
 	c.Flags().BoolVar(&asJSON, "json", false, "print one JSON object (loss, accuracy, classes, confusion, precision, recall)")
 	c.MarkFlagRequired("model")
 	c.MarkFlagRequired("data")
-	addMaxPixelsFlag(c)
+	cli.AddMaxPixelsFlag(c)
 	return c
 }
 

@@ -12,6 +12,7 @@ import (
 
 	"github.com/edgecnn/edgecnn/calib"
 	"github.com/edgecnn/edgecnn/dataset"
+	"github.com/edgecnn/edgecnn/internal/cli"
 	"github.com/edgecnn/edgecnn/internal/samefile"
 	"github.com/edgecnn/edgecnn/model"
 	"github.com/edgecnn/edgecnn/parity"
@@ -92,7 +93,7 @@ images, the weight sizes, and the model sizes.
 	for _, name := range []string{"model", "output"} {
 		cmd.MarkFlagRequired(name)
 	}
-	addMaxPixelsFlag(cmd)
+	cli.AddMaxPixelsFlag(cmd)
 	return cmd
 }
 
@@ -149,7 +150,7 @@ func (j *quantizeJob) run(stdout, stderr io.Writer) error {
 		}
 	}
 	if valid != nil {
-		if rep.Parity, err = parity.Compare(m, q, valid, parity.Options{Workers: resolveThreads(j.workers)}); err != nil {
+		if rep.Parity, err = parity.Compare(m, q, valid, parity.Options{Workers: cli.ResolveThreads(j.workers)}); err != nil {
 			return err
 		}
 		rep.Parity.Layers = rep.Activations
@@ -223,7 +224,7 @@ func fileSize(path string) (int64, error) {
 
 func (j *quantizeJob) print(w io.Writer, r *quantizeReport) error {
 	if j.asJSON {
-		return printJSON(w, r)
+		return cli.PrintJSON(w, r)
 	}
 	if r.OutputBytes > 0 {
 		fmt.Fprintf(w, "wrote %s (%s", r.Output, r.DType)

@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"bytes"
@@ -12,6 +12,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/edgecnn/edgecnn/internal/clitest"
 	"github.com/edgecnn/edgecnn/internal/imagefile"
 )
 
@@ -48,13 +49,13 @@ func runUntil(t *testing.T, o runOptions, want string) string {
 
 func TestRunFolderSkipsUnreadableImages(t *testing.T) {
 	modelPath := writeTestModel(t, 32)
-	dir := writeTestImages(t, 4)
+	dir := clitest.WriteImages(t, 4)
 	broken := filepath.Join(dir, "a", "broken.jpg")
 	require.NoError(t, os.WriteFile(broken, []byte("not a JPEG"), 0o644))
 	var out, errw bytes.Buffer
 	err := runCamera(context.Background(), defaultRunOptions(modelPath, dir), &out, &errw)
 	require.EqualError(t, err, "folder "+dir+": 1 of 5 images could not be read (skipped)")
-	require.Equal(t, 1, exitCode(err))
+	require.Equal(t, 1, ExitCode(err))
 	lines := parseRunLines(t, out.Bytes())
 	require.Len(t, lines, 4, "the other images are all classified")
 	for _, l := range lines {
@@ -69,7 +70,7 @@ func TestRunFolderSkipsUnreadableImages(t *testing.T) {
 // file ends the run.
 func TestRunNoDropClassifiesEveryFrameOfAnMJPEGFile(t *testing.T) {
 	modelPath := writeTestModel(t, 32)
-	files, err := imagefile.List(writeTestImages(t, 12))
+	files, err := imagefile.List(clitest.WriteImages(t, 12))
 	require.NoError(t, err)
 	dir := t.TempDir()
 	var clip bytes.Buffer

@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"bufio"
@@ -15,6 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"golang.org/x/sys/cpu"
 
+	"github.com/edgecnn/edgecnn/internal/clitest"
 	"github.com/edgecnn/edgecnn/internal/imagefile"
 	"github.com/edgecnn/edgecnn/synth"
 )
@@ -45,15 +46,15 @@ func TestInt8OutputsIdenticalAcrossArchitectures(t *testing.T) {
 		t.Skip("qemu-aarch64 is not on PATH (apt-get install qemu-user)")
 	}
 	images := crossArchImages(t)
-	modelPath := trainedModelOn(t, images)
+	modelPath := clitest.TrainedModelOn(t, images)
 
 	start := time.Now()
-	native := buildEdgecnn(t, "amd64")
-	arm := buildEdgecnn(t, "arm64")
-	// buildEdgecnn passes the environment on to go build: the last build
+	native := clitest.Build(t, clitest.DevicePkg, "amd64")
+	arm := clitest.Build(t, clitest.DevicePkg, "arm64")
+	// clitest.Build passes the environment on to go build: the last build
 	// takes the pure-Go reference kernels.
 	t.Setenv("GOFLAGS", strings.TrimSpace(os.Getenv("GOFLAGS")+" -tags=purego"))
-	purego := buildEdgecnn(t, "amd64")
+	purego := clitest.Build(t, clitest.DevicePkg, "amd64")
 	t.Logf("builds: %v", time.Since(start).Round(time.Second))
 
 	runs := []archRun{
@@ -67,12 +68,12 @@ func TestInt8OutputsIdenticalAcrossArchitectures(t *testing.T) {
 	if cpu.X86.HasAVX2 && cpu.X86.HasAVX512F && cpu.X86.HasAVX512VNNI {
 		runs = append(runs, archRun{"amd64 avx512vnni", nil, native, "avx512vnni"})
 	}
-	var want []inferLine
+	var want []InferLine
 	for _, r := range runs {
 		t.Setenv("EDGECNN_KERNEL", r.kernel)
 		require.Equal(t, r.kernel, kernelPathOf(t, r), r.name)
 		start := time.Now()
-		stdout, _ := runBinary(t, r.qemu, r.bin, "infer", "--model", modelPath, "--json", "--raw", "--threads", "2", images)
+		stdout, _ := clitest.RunBinary(t, r.qemu, r.bin, "infer", "--model", modelPath, "--json", "--raw", "--threads", "2", images)
 		got := parseInferLines(t, stdout)
 		t.Logf("%s (%s kernels): %d images in %v", r.name, r.kernel, len(got), time.Since(start).Round(time.Millisecond))
 		if want == nil {
@@ -105,19 +106,19 @@ func TestInt8OutputsIdenticalAcrossArchitectures(t *testing.T) {
 // trucks that synth draws at 48x48, so the test never skips for want of data.
 func crossArchImages(t *testing.T) string {
 	t.Helper()
-	if _, err := os.Stat(carTruckValid); err == nil {
-		return carTruckValid
+	if _, err := os.Stat(clitest.CarTruckValid); err == nil {
+		return clitest.CarTruckValid
 	}
 	dir := t.TempDir()
 	require.NoError(t, synth.Generate(dir, 1, 250, 48, 1))
-	t.Logf("%s is absent: classifying images drawn by synth", carTruckValid)
+	t.Logf("%s is absent: classifying images drawn by synth", clitest.CarTruckValid)
 	return filepath.Join(dir, synth.ValidDir)
 }
 
 // kernelPathOf is the kernel path "edgecnn device info" reports for run r.
 func kernelPathOf(t *testing.T, r archRun) string {
 	t.Helper()
-	stdout, _ := runBinary(t, r.qemu, r.bin, "device", "info", "--json")
+	stdout, _ := clitest.RunBinary(t, r.qemu, r.bin, "device", "info", "--json")
 	var info struct {
 		KernelPath string `json:"kernel_path"`
 	}
@@ -126,12 +127,12 @@ func kernelPathOf(t *testing.T, r archRun) string {
 }
 
 // parseInferLines decodes the JSON lines of edgecnn infer --json.
-func parseInferLines(t *testing.T, out []byte) []inferLine {
+func parseInferLines(t *testing.T, out []byte) []InferLine {
 	t.Helper()
-	var lines []inferLine
+	var lines []InferLine
 	sc := bufio.NewScanner(bytes.NewReader(out))
 	for sc.Scan() {
-		var l inferLine
+		var l InferLine
 		require.NoError(t, json.Unmarshal(sc.Bytes(), &l), sc.Text())
 		lines = append(lines, l)
 	}

@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"bytes"
@@ -27,6 +27,7 @@ import (
 	"github.com/edgecnn/edgecnn/device"
 	"github.com/edgecnn/edgecnn/device/live"
 	"github.com/edgecnn/edgecnn/device/runloop"
+	"github.com/edgecnn/edgecnn/internal/clitest"
 )
 
 // syncBuffer is a bytes.Buffer that a command writes while the test reads.
@@ -97,14 +98,14 @@ func getJSON(t *testing.T, url string, v any) {
 func framesFolder(t *testing.T, n int) string {
 	t.Helper()
 	var src []string
-	if _, err := os.Stat(carTruckValid); err == nil {
-		for _, f := range carTruckImages(t, 4) {
+	if _, err := os.Stat(clitest.CarTruckValid); err == nil {
+		for _, f := range clitest.CarTruckImages(t, 4) {
 			abs, err := filepath.Abs(f)
 			require.NoError(t, err)
 			src = append(src, abs)
 		}
 	} else {
-		src, _ = filepath.Glob(filepath.Join(writeTestImages(t, 4), "*", "*"))
+		src, _ = filepath.Glob(filepath.Join(clitest.WriteImages(t, 4), "*", "*"))
 	}
 	dir := t.TempDir()
 	for i := range n {
@@ -169,7 +170,7 @@ func TestRunServesLivePage(t *testing.T) {
 
 func TestRunLivePageAndSaverErrors(t *testing.T) {
 	modelPath := writeTestModel(t, 32)
-	dir := writeTestImages(t, 2)
+	dir := clitest.WriteImages(t, 2)
 	empty := filepath.Join(t.TempDir(), "password")
 	require.NoError(t, os.WriteFile(empty, []byte("\n"), 0o600))
 	page := func(h httpOptions) func(*runOptions) { return func(o *runOptions) { o.http = h } }
@@ -229,7 +230,7 @@ func TestRunLivePageWithPassword(t *testing.T) {
 func TestRunSavesUncertainFrames(t *testing.T) {
 	modelPath := writeTestModel(t, 32) // random weights: every answer is unsure
 	out := filepath.Join(t.TempDir(), "unsure")
-	o := defaultRunOptions(modelPath, writeTestImages(t, 6))
+	o := defaultRunOptions(modelPath, clitest.WriteImages(t, 6))
 	o.uncertain = uncertainOptions{dir: out, below: 0.99, quota: "1MiB"}
 	var stderr bytes.Buffer
 	require.NoError(t, runCamera(context.Background(), o, io.Discard, &stderr))
@@ -293,8 +294,8 @@ func TestLivePageInChromium(t *testing.T) {
 	}
 	bin := chromiumPath(t)
 	modelPath := writeTestModel(t, 128)
-	if _, err := os.Stat(carTruckValid); err == nil {
-		modelPath = trainedModel(t) // tells the photos apart: a more telling screenshot
+	if _, err := os.Stat(clitest.CarTruckValid); err == nil {
+		modelPath = clitest.TrainedModel(t) // tells the photos apart: a more telling screenshot
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()

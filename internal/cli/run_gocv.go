@@ -1,6 +1,6 @@
 //go:build gocv
 
-package main
+package cli
 
 // Builds with -tags gocv open camera indexes, video files and GStreamer
 // pipelines through OpenCV.

@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"fmt"
@@ -11,9 +11,9 @@ import (
 	"github.com/edgecnn/edgecnn/internal/imagefile"
 )
 
-// inferLine is one image's result as "edgecnn infer --json" and
+// InferLine is one image's result as "edgecnn infer --json" and
 // "edgecnn predict --json" print it.
-type inferLine struct {
+type InferLine struct {
 	File          string             `json:"file"`
 	Label         string             `json:"label"`
 	Probability   float32            `json:"probability"`
@@ -28,9 +28,7 @@ type inferFormat struct {
 	raw  bool // add the int8 head outputs
 }
 
-func init() { rootCmd.AddCommand(newInferCmd()) }
-
-func newInferCmd() *cobra.Command {
+func NewInferCmd() *cobra.Command {
 	var path string
 	var threads int
 	var format inferFormat
@@ -55,7 +53,7 @@ same on every CPU, so two runs can be compared byte for byte.`,
 		SilenceErrors: true,
 		Args:          cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			rt, err := infer.LoadFile(path, infer.Options{Threads: inferThreads(threads)})
+			rt, err := infer.LoadFile(path, infer.Options{Threads: InferThreads(threads)})
 			if err != nil {
 				return err
 			}
@@ -63,7 +61,7 @@ same on every CPU, so two runs can be compared byte for byte.`,
 			if format.raw && rt.RawOutput() == nil {
 				return fmt.Errorf("%s: --raw needs an int8 model, not a %s one", path, rt.Model().DType)
 			}
-			files, err := inferFiles(args)
+			files, err := InferFiles(args)
 			if err != nil {
 				return err
 			}
@@ -75,13 +73,13 @@ same on every CPU, so two runs can be compared byte for byte.`,
 	c.Flags().BoolVar(&format.json, "json", false, "print one JSON object per image (keys file, label, probability, probabilities)")
 	c.Flags().BoolVar(&format.raw, "raw", false, "also print the int8 outputs of the last layer (int8 models; key raw in JSON)")
 	c.MarkFlagRequired("model")
-	addMaxPixelsFlag(c)
+	AddMaxPixelsFlag(c)
 	return c
 }
 
-// inferFiles expands the arguments: files as given, folders recursively
+// InferFiles expands the arguments: files as given, folders recursively
 // (image extensions only, sorted).
-func inferFiles(args []string) ([]string, error) {
+func InferFiles(args []string) ([]string, error) {
 	var files []string
 	for _, arg := range args {
 		st, err := os.Stat(arg)
@@ -119,26 +117,26 @@ func classifyFiles(rt *infer.Runtime, files []string, format inferFormat, out, e
 		if format.raw {
 			raw = rt.RawOutput()
 		}
-		if err := printResult(out, format.json, f, res.Label, res.Probability, rt.Labels(), res.Probabilities, raw); err != nil {
+		if err := PrintResult(out, format.json, f, res.Label, res.Probability, rt.Labels(), res.Probabilities, raw); err != nil {
 			return err
 		}
 	}
 	if failed > 0 {
-		return &exitError{code: 1, err: fmt.Errorf("%d of %d images could not be classified", failed, len(files))}
+		return &ExitError{Code: 1, Err: fmt.Errorf("%d of %d images could not be classified", failed, len(files))}
 	}
 	return nil
 }
 
-// printResult writes one image's result, the same for infer and predict:
+// PrintResult writes one image's result, the same for infer and predict:
 // a JSON object (file, label, probability, probabilities by label, raw when
 // given) or a tab-separated line.
-func printResult(out io.Writer, asJSON bool, file, label string, prob float32, labels []string, probs []float32, raw []int8) error {
+func PrintResult(out io.Writer, asJSON bool, file, label string, prob float32, labels []string, probs []float32, raw []int8) error {
 	if asJSON {
-		line := inferLine{File: file, Label: label, Probability: prob, Probabilities: map[string]float32{}, Raw: raw}
+		line := InferLine{File: file, Label: label, Probability: prob, Probabilities: map[string]float32{}, Raw: raw}
 		for i, l := range labels {
 			line.Probabilities[l] = probs[i]
 		}
-		return printJSON(out, line)
+		return PrintJSON(out, line)
 	}
 	fmt.Fprintf(out, "%s\t%s\t%.4f", file, label, prob)
 	for i, l := range labels {

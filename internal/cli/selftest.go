@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"fmt"
@@ -24,7 +24,8 @@ type selftestReport struct {
 	Probability float32 `json:"probability,omitempty"`
 }
 
-func init() {
+// NewSelftestCmd is "selftest": check a model against its stored probes.
+func NewSelftestCmd() *cobra.Command {
 	var path string
 	var threads int
 	var asJSON bool
@@ -45,7 +46,7 @@ release's binary before switching to it.`,
 				return err
 			}
 			if asJSON {
-				return printJSON(cmd.OutOrStdout(), rep)
+				return PrintJSON(cmd.OutOrStdout(), rep)
 			}
 			w := cmd.OutOrStdout()
 			if rep.Check == "probes" {
@@ -60,7 +61,7 @@ release's binary before switching to it.`,
 	c.Flags().IntVar(&threads, "threads", 1, "inference threads (0 = all cores)")
 	c.Flags().BoolVar(&asJSON, "json", false, "print the report as JSON")
 	c.MarkFlagRequired("model")
-	rootCmd.AddCommand(c)
+	return c
 }
 
 // selftest runs the model's probes, or classifies a generated image when it
@@ -70,12 +71,12 @@ func selftest(path string, threads int) (*selftestReport, error) {
 	if err != nil {
 		return nil, err
 	}
-	rt, err := infer.Load(m, infer.Options{Threads: inferThreads(threads)})
+	rt, err := infer.Load(m, infer.Options{Threads: InferThreads(threads)})
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	defer rt.Close()
-	rep := &selftestReport{Model: path, DType: m.DType, Kernel: kernelName(m.DType), ArenaBytes: rt.ArenaBytes(), Probes: len(m.Probes)}
+	rep := &selftestReport{Model: path, DType: m.DType, Kernel: KernelName(m.DType), ArenaBytes: rt.ArenaBytes(), Probes: len(m.Probes)}
 	if len(m.Probes) > 0 {
 		if err := rt.SelfCheck(); err != nil {
 			return nil, fmt.Errorf("%s: self-check failed: %w", path, err)

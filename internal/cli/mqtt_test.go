@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"bytes"
@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/edgecnn/edgecnn/device/mqttpub"
+	"github.com/edgecnn/edgecnn/internal/clitest"
 	"github.com/edgecnn/edgecnn/internal/mqtttest"
 )
 
@@ -21,7 +22,7 @@ func TestRunPublishesToMQTT(t *testing.T) {
 	b := mqtttest.StartBroker(t)
 	sub := mqtttest.Subscribe(t, b.URL(), "ha")
 	modelPath := writeTestModel(t, 32)
-	o := defaultRunOptions(modelPath, writeTestImages(t, 9))
+	o := defaultRunOptions(modelPath, clitest.WriteImages(t, 9))
 	o.mqtt = mqttFlags{broker: b.URL(), id: "cli-test", discovery: true, snapshot: true}
 	var out, errw bytes.Buffer
 	require.NoError(t, runCamera(context.Background(), o, &out, &errw))
@@ -65,7 +66,7 @@ func TestRunPublishesToMQTT(t *testing.T) {
 }
 
 func TestRunMQTTFlagsNeedBroker(t *testing.T) {
-	o := defaultRunOptions(writeTestModel(t, 32), writeTestImages(t, 1))
+	o := defaultRunOptions(writeTestModel(t, 32), clitest.WriteImages(t, 1))
 	o.mqtt = mqttFlags{discovery: true}
 	err := runCamera(context.Background(), o, &bytes.Buffer{}, &bytes.Buffer{})
 	require.ErrorContains(t, err, "need --mqtt")

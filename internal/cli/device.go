@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"fmt"
@@ -13,7 +13,8 @@ import (
 	"github.com/edgecnn/edgecnn/infer/kernel"
 )
 
-func init() {
+// NewDeviceCmd is "device" with its "info" subcommand.
+func NewDeviceCmd() *cobra.Command {
 	dev := &cobra.Command{
 		Use:   "device",
 		Short: "Facts about the device edgecnn runs on",
@@ -36,7 +37,7 @@ JSON).`,
 			bi := board.Read(os.DirFS("/"))
 			bi.KernelPath, bi.Kernels = infer.KernelPath(), kernel.Available()
 			if asJSON {
-				return printJSON(cmd.OutOrStdout(), bi)
+				return PrintJSON(cmd.OutOrStdout(), bi)
 			}
 			printBoardInfo(cmd.OutOrStdout(), bi)
 			return nil
@@ -44,7 +45,7 @@ JSON).`,
 	}
 	info.Flags().BoolVar(&asJSON, "json", false, "print the facts as JSON")
 	dev.AddCommand(info)
-	rootCmd.AddCommand(dev)
+	return dev
 }
 
 func printBoardInfo(w io.Writer, bi board.Info) {

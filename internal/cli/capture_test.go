@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"bytes"
@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/edgecnn/edgecnn/internal/clitest"
 	"github.com/stretchr/testify/require"
 	"periph.io/x/conn/v3/gpio"
 	"periph.io/x/conn/v3/gpio/gpioreg"
@@ -21,14 +22,14 @@ import (
 
 // commandCamera is a command camera writing a JPEG every 20 ms forever.
 func commandCamera(t *testing.T) string {
-	return "cmd:while true; do cat " + firstImage(t, writeTestImages(t, 2)) + "; sleep 0.02; done"
+	return "cmd:while true; do cat " + clitest.FirstImage(t, clitest.WriteImages(t, 2)) + "; sleep 0.02; done"
 }
 
 // startCapture runs edgecnn capture (fresh flags) in the background.
 func startCapture(ctx context.Context, stdin io.Reader, args ...string) (stderr *syncBuffer, done <-chan error) {
 	stderr = &syncBuffer{}
 	ch := make(chan error, 1)
-	c := newCaptureCmd()
+	c := NewCaptureCmd()
 	c.SetIn(stdin)
 	c.SetOut(io.Discard)
 	c.SetErr(stderr)
@@ -142,7 +143,7 @@ func TestCaptureFromLivePage(t *testing.T) {
 }
 
 func TestCaptureFlagErrors(t *testing.T) {
-	dir := writeTestImages(t, 2)
+	dir := clitest.WriteImages(t, 2)
 	for _, c := range []struct {
 		args []string
 		want string
@@ -157,7 +158,7 @@ func TestCaptureFlagErrors(t *testing.T) {
 		{[]string{"--label", "Car", "--model", filepath.Join(dir, "missing.ecnn")}, "missing.ecnn"},
 	} {
 		args := append([]string{"--camera", dir, "--out", t.TempDir()}, c.args...)
-		_, _, err := runCmd(t, newCaptureCmd(), args...)
+		_, _, err := clitest.Run(t, NewCaptureCmd(), args...)
 		require.ErrorContains(t, err, c.want, "%v", c.args)
 	}
 }

@@ -1,12 +1,10 @@
-package main
+package cli
 
 import (
 	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
-	"image"
-	"image/color"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -18,8 +16,9 @@ import (
 	"periph.io/x/conn/v3/gpio/gpiotest"
 
 	"github.com/edgecnn/edgecnn/infer"
-	"github.com/edgecnn/edgecnn/internal/imagefile/imagefiletest"
+	"github.com/edgecnn/edgecnn/internal/clitest"
 	"github.com/edgecnn/edgecnn/model"
+	"github.com/edgecnn/edgecnn/pipeline"
 	"github.com/edgecnn/edgecnn/train"
 )
 
@@ -27,29 +26,12 @@ import (
 // on random images (as edgecnn bench builds it), with labels Car and Truck.
 func writeTestModel(t testing.TB, size int) string {
 	t.Helper()
-	m, err := archModel("seed-tutorial", size, 2, 7, model.Int8)
+	m, err := pipeline.RandomModel("seed-tutorial", size, 2, 7, model.Int8)
 	require.NoError(t, err)
 	m.Labels = []string{"Car", "Truck"}
 	path := filepath.Join(t.TempDir(), "model.q8.ecnn")
 	require.NoError(t, model.Save(path, m))
 	return path
-}
-
-// writeTestImages writes n varied images (PNG and JPEG) into a folder tree.
-func writeTestImages(t testing.TB, n int) string {
-	t.Helper()
-	dir := t.TempDir()
-	for i := 0; i < n; i++ {
-		img := image.NewNRGBA(image.Rect(0, 0, 40+i%3*8, 30+i%2*10))
-		for y := 0; y < img.Rect.Dy(); y++ {
-			for x := 0; x < img.Rect.Dx(); x++ {
-				img.SetNRGBA(x, y, color.NRGBA{uint8(x * (i + 3)), uint8(y * 9 * (i%4 + 1)), uint8((x + y) * i), 255})
-			}
-		}
-		sub, ext := []string{"a", "b"}[i%2], []string{".png", ".jpg"}[i%2]
-		imagefiletest.Write(t, filepath.Join(dir, sub, strings.Repeat("x", i%3)+string(rune('0'+i))+ext), img)
-	}
-	return dir
 }
 
 // loadRuntime loads a model for the duration of the test.
@@ -86,15 +68,15 @@ func parseRunLines(t testing.TB, out []byte) []runLine {
 }
 
 // inferLines runs edgecnn infer --json in-process.
-func inferLines(t testing.TB, modelPath string, files []string) []inferLine {
+func inferLines(t testing.TB, modelPath string, files []string) []InferLine {
 	t.Helper()
 	var out, errw bytes.Buffer
 	rt := loadRuntime(t, modelPath)
 	require.NoError(t, classifyFiles(rt, files, inferFormat{json: true}, &out, &errw))
-	var lines []inferLine
+	var lines []InferLine
 	sc := bufio.NewScanner(&out)
 	for sc.Scan() {
-		var l inferLine
+		var l InferLine
 		require.NoError(t, json.Unmarshal(sc.Bytes(), &l))
 		lines = append(lines, l)
 	}
@@ -107,12 +89,12 @@ func defaultRunOptions(modelPath, camera string) runOptions {
 
 func TestRunFolderMatchesInfer(t *testing.T) {
 	modelPath := writeTestModel(t, 32)
-	dir := writeTestImages(t, 9)
+	dir := clitest.WriteImages(t, 9)
 	var out, errw bytes.Buffer
 	require.NoError(t, runCamera(context.Background(), defaultRunOptions(modelPath, dir), &out, &errw))
 	got := parseRunLines(t, out.Bytes())
 
-	files, err := inferFiles([]string{dir})
+	files, err := InferFiles([]string{dir})
 	require.NoError(t, err)
 	want := inferLines(t, modelPath, files)
 	require.Len(t, got, len(want))
@@ -129,7 +111,7 @@ func TestRunFolderMatchesInfer(t *testing.T) {
 
 func TestRunFramesLimitAndTextOutput(t *testing.T) {
 	modelPath := writeTestModel(t, 32)
-	dir := writeTestImages(t, 5)
+	dir := clitest.WriteImages(t, 5)
 	o := defaultRunOptions(modelPath, dir)
 	o.asJSON, o.frames = false, 2
 	var out, errw bytes.Buffer
@@ -141,7 +123,7 @@ func TestRunFramesLimitAndTextOutput(t *testing.T) {
 
 func TestRunBadInput(t *testing.T) {
 	modelPath := writeTestModel(t, 32)
-	dir := writeTestImages(t, 2)
+	dir := clitest.WriteImages(t, 2)
 	cases := []struct {
 		name string
 		edit func(o *runOptions)
@@ -175,7 +157,7 @@ func TestRunModelThatDoesNotFitFrames(t *testing.T) {
 	require.NoError(t, err)
 	path := filepath.Join(t.TempDir(), "gray.ecnn")
 	require.NoError(t, model.Save(path, m))
-	err = runCamera(context.Background(), defaultRunOptions(path, writeTestImages(t, 1)), &bytes.Buffer{}, &bytes.Buffer{})
+	err = runCamera(context.Background(), defaultRunOptions(path, clitest.WriteImages(t, 1)), &bytes.Buffer{}, &bytes.Buffer{})
 	require.ErrorContains(t, err, "gray.ecnn")
 	require.ErrorContains(t, err, "channel")
 }
@@ -197,8 +179,8 @@ func TestRunReleasesPinsOnFailure(t *testing.T) {
 // GPIO pins follow the classes seen over a folder.
 func TestRunDrivesRegisteredPin(t *testing.T) {
 	modelPath := writeTestModel(t, 32)
-	dir := writeTestImages(t, 4)
-	files, err := inferFiles([]string{dir})
+	dir := clitest.WriteImages(t, 4)
+	files, err := InferFiles([]string{dir})
 	require.NoError(t, err)
 	want := inferLines(t, modelPath, files)
 	seen := map[string]bool{}

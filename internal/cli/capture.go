@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"context"
@@ -40,10 +40,8 @@ type captureOptions struct {
 	http          httpOptions
 }
 
-func init() { rootCmd.AddCommand(newCaptureCmd()) }
-
-// newCaptureCmd builds the capture command (fresh flags each time).
-func newCaptureCmd() *cobra.Command {
+// NewCaptureCmd builds the capture command (fresh flags each time).
+func NewCaptureCmd() *cobra.Command {
 	var o captureOptions
 	c := &cobra.Command{
 		Use:   "capture --camera SPEC --out DIR --label CLASS",

@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"bufio"
@@ -12,31 +12,9 @@ import (
 	"syscall"
 	"testing"
 
+	"github.com/edgecnn/edgecnn/internal/clitest"
 	"github.com/stretchr/testify/require"
 )
-
-// buildEdgecnn builds the cgo-free static binary for goarch.
-func buildEdgecnn(t *testing.T, goarch string) string {
-	t.Helper()
-	bin := filepath.Join(t.TempDir(), "edgecnn-"+goarch)
-	cmd := exec.Command("go", "build", "-o", bin, ".")
-	cmd.Env = append(os.Environ(), "GOOS=linux", "GOARCH="+goarch, "CGO_ENABLED=0")
-	out, err := cmd.CombinedOutput()
-	require.NoError(t, err, "%s", out)
-	return bin
-}
-
-// runBinary runs the binary (through qemu when given) and returns stdout
-// and stderr.
-func runBinary(t *testing.T, qemu []string, bin string, args ...string) (stdout, stderr []byte) {
-	t.Helper()
-	argv := append(append(qemu, bin), args...)
-	cmd := exec.Command(argv[0], argv[1:]...)
-	var o, e bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &o, &e
-	require.NoError(t, cmd.Run(), "%s", e.String())
-	return o.Bytes(), e.Bytes()
-}
 
 var peakRSS = regexp.MustCompile(`peak RSS ([0-9.]+) MiB`)
 
@@ -51,19 +29,19 @@ func TestRunArm64UnderQemuMatchesNative(t *testing.T) {
 	if err != nil {
 		t.Skip("qemu-aarch64 is not on PATH (apt-get install qemu-user)")
 	}
-	modelPath := trainedModel(t)
+	modelPath := clitest.TrainedModel(t)
 	dir := t.TempDir()
-	for _, f := range carTruckImages(t, 4) {
+	for _, f := range clitest.CarTruckImages(t, 4) {
 		data, err := os.ReadFile(f)
 		require.NoError(t, err)
 		require.NoError(t, os.WriteFile(filepath.Join(dir, filepath.Base(filepath.Dir(f))+"-"+filepath.Base(f)), data, 0o644))
 	}
 	args := []string{"run", "--model", modelPath, "--camera", dir, "--json"}
 
-	native := buildEdgecnn(t, runtime.GOARCH)
-	want, _ := runBinary(t, nil, native, args...)
-	arm := buildEdgecnn(t, "arm64")
-	got, stderr := runBinary(t, []string{qemu, "-cpu", "cortex-a72"}, arm, args...)
+	native := clitest.Build(t, clitest.DevicePkg, runtime.GOARCH)
+	want, _ := clitest.RunBinary(t, nil, native, args...)
+	arm := clitest.Build(t, clitest.DevicePkg, "arm64")
+	got, stderr := clitest.RunBinary(t, []string{qemu, "-cpu", "cortex-a72"}, arm, args...)
 	require.Contains(t, string(stderr), "neon kernels")
 
 	wantLines, gotLines := parseRunLines(t, want), parseRunLines(t, got)
@@ -85,9 +63,9 @@ func TestRunPeakRSS(t *testing.T) {
 		t.Skip("builds a binary; skipped with -short")
 	}
 	modelPath := writeTestModel(t, 128)
-	dir := writeTestImages(t, 4)
-	bin := buildEdgecnn(t, runtime.GOARCH)
-	_, stderr := runBinary(t, nil, bin, "run", "--model", modelPath, "--camera", dir, "--json")
+	dir := clitest.WriteImages(t, 4)
+	bin := clitest.Build(t, clitest.DevicePkg, runtime.GOARCH)
+	_, stderr := clitest.RunBinary(t, nil, bin, "run", "--model", modelPath, "--camera", dir, "--json")
 	m := peakRSS.FindSubmatch(stderr)
 	require.NotNil(t, m, "%s", stderr)
 	rss, err := strconv.ParseFloat(string(m[1]), 64)
@@ -103,8 +81,8 @@ func TestRunStopsCleanlyOnSignal(t *testing.T) {
 		t.Skip("builds a binary; skipped with -short")
 	}
 	modelPath := writeTestModel(t, 32)
-	img := firstImage(t, writeTestImages(t, 2))
-	bin := buildEdgecnn(t, runtime.GOARCH)
+	img := clitest.FirstImage(t, clitest.WriteImages(t, 2))
+	bin := clitest.Build(t, clitest.DevicePkg, runtime.GOARCH)
 	for _, sig := range []os.Signal{os.Interrupt, syscall.SIGTERM} {
 		camera := "cmd:while true; do cat " + img + "; sleep 0.01; done"
 		cmd := exec.Command(bin, "run", "--model", modelPath, "--camera", camera, "--json")
@@ -133,22 +111,13 @@ func TestRunReopensCommandThatExits(t *testing.T) {
 		t.Skip("builds a binary; skipped with -short")
 	}
 	modelPath := writeTestModel(t, 32)
-	img := firstImage(t, writeTestImages(t, 2))
-	bin := buildEdgecnn(t, runtime.GOARCH)
-	out, stderr := runBinary(t, nil, bin, "run", "--model", modelPath, "--camera", "cmd:cat "+img+"; sleep 0.05; cat "+img,
+	img := clitest.FirstImage(t, clitest.WriteImages(t, 2))
+	bin := clitest.Build(t, clitest.DevicePkg, runtime.GOARCH)
+	out, stderr := clitest.RunBinary(t, nil, bin, "run", "--model", modelPath, "--camera", "cmd:cat "+img+"; sleep 0.05; cat "+img,
 		"--json", "--frames", "4")
 	require.Len(t, parseRunLines(t, out), 4)
 	require.Contains(t, string(stderr), "camera lost: cmd:cat")
 	require.Contains(t, string(stderr), "command exited")
 	require.Contains(t, string(stderr), "reopening in 500ms")
 	require.Contains(t, string(stderr), "reopened")
-}
-
-// firstImage returns a JPEG from a folder made by writeTestImages.
-func firstImage(t *testing.T, dir string) string {
-	t.Helper()
-	m, err := filepath.Glob(filepath.Join(dir, "*", "*.jpg"))
-	require.NoError(t, err)
-	require.NotEmpty(t, m)
-	return m[0]
 }

@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"fmt"
@@ -11,16 +11,16 @@ import (
 
 // printPeakRSS reports the process's peak resident set size.
 func printPeakRSS(w io.Writer) {
-	if b, ok := peakRSSBytes(); ok {
+	if b, ok := PeakRSSBytes(); ok {
 		fmt.Fprintf(w, "edgecnn: peak RSS %.1f MiB\n", float64(b)/(1<<20))
 	}
 }
 
-// peakRSSBytes is the process's peak resident set size: VmHWM from
+// PeakRSSBytes is the process's peak resident set size: VmHWM from
 // /proc/self/status, else getrusage's Maxrss. Linux carries Maxrss over
 // exec from the process image before it, so a binary started by a large
 // parent (via vfork, as Go's os/exec does) would report the parent's size.
-func peakRSSBytes() (int64, bool) {
+func PeakRSSBytes() (int64, bool) {
 	if kib, ok := vmHWM(); ok {
 		return kib << 10, true
 	}

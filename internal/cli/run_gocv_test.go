@@ -1,6 +1,6 @@
 //go:build gocv
 
-package main
+package cli
 
 import (
 	"bytes"
@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/edgecnn/edgecnn/internal/clitest"
 	"github.com/stretchr/testify/require"
 	"gocv.io/x/gocv"
 )
@@ -16,7 +17,7 @@ import (
 // edgecnn run --camera clip.avi --json reports, frame by frame, the labels
 // edgecnn infer gives for the images the video was made from.
 func TestRunVideoFileMatchesInfer(t *testing.T) {
-	files := carTruckImages(t, 10)
+	files := clitest.CarTruckImages(t, 10)
 	video := filepath.Join(t.TempDir(), "clip.avi")
 	vw, err := gocv.VideoWriterFile(video, "MJPG", 10, 32, 32, true)
 	require.NoError(t, err)
@@ -28,7 +29,7 @@ func TestRunVideoFileMatchesInfer(t *testing.T) {
 	}
 	require.NoError(t, vw.Close())
 
-	modelPath := trainedModel(t)
+	modelPath := clitest.TrainedModel(t)
 	want := inferLines(t, modelPath, files)
 	var out, errw bytes.Buffer
 	require.NoError(t, runCamera(context.Background(), defaultRunOptions(modelPath, video), &out, &errw))

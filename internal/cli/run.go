@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"context"
@@ -50,7 +50,8 @@ type runOptions struct {
 // (JPEG decoding allocates per frame). GOMEMLIMIT overrides it.
 const runMemoryLimit = 8 << 20
 
-func init() {
+// NewRunCmd is "run": classify camera frames continuously.
+func NewRunCmd() *cobra.Command {
 	var o runOptions
 	c := &cobra.Command{
 		Use:   "run --model M --camera SPEC",
@@ -124,8 +125,8 @@ into DIR/<predicted label>/ at the model's input size, at most one per
 	o.uncertain.register(f)
 	c.MarkFlagRequired("model")
 	c.MarkFlagRequired("camera")
-	addMaxPixelsFlag(c)
-	rootCmd.AddCommand(c)
+	AddMaxPixelsFlag(c)
+	return c
 }
 
 // runCamera sets everything up, runs the loop and tears it all down again,
@@ -147,7 +148,7 @@ func runCamera(ctx context.Context, o runOptions, out, errw io.Writer) (err erro
 	if err != nil {
 		return err
 	}
-	rt, err := infer.LoadFile(o.model, infer.Options{Threads: inferThreads(o.threads)})
+	rt, err := infer.LoadFile(o.model, infer.Options{Threads: InferThreads(o.threads)})
 	if err != nil {
 		return err
 	}
@@ -178,7 +179,7 @@ func runCamera(ctx context.Context, o runOptions, out, errw io.Writer) (err erro
 	defer stream.Close()
 	w, h := rt.InputSize()
 	fmt.Fprintf(errw, "edgecnn: %s on %s (%dx%d input, %s kernels, arena %d KiB)\n",
-		o.model, camName, w, h, kernelName(rt.Model().DType), rt.ArenaBytes()>>10)
+		o.model, camName, w, h, KernelName(rt.Model().DType), rt.ArenaBytes()>>10)
 
 	hooks, err := startRunHooks(o, rt, camName, stream.Dropped, errw)
 	if err != nil {
@@ -199,7 +200,7 @@ func runCamera(ctx context.Context, o runOptions, out, errw io.Writer) (err erro
 		return err
 	}
 	if n := stream.Skipped(); n > 0 {
-		return &exitError{code: 1, err: fmt.Errorf("%s: %d of %d images could not be read (skipped)", camName, n, n+stream.Captured())}
+		return &ExitError{Code: 1, Err: fmt.Errorf("%s: %d of %d images could not be read (skipped)", camName, n, n+stream.Captured())}
 	}
 	return nil
 }

@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"fmt"
@@ -67,6 +67,16 @@ var flagRanges = map[string]flagRange{
 // numericTypes are the pflag value types checkFlags reads.
 var numericTypes = map[string]bool{"int": true, "int64": true, "float64": true, "intSlice": true}
 
+// IsNumericFlag reports whether checkFlags reads f's value as a number.
+func IsNumericFlag(f *pflag.Flag) bool { return numericTypes[f.Value.Type()] }
+
+// HasFlagRange reports whether a numeric flag called name has a range, so
+// checkFlags checks it.
+func HasFlagRange(name string) bool {
+	_, ok := flagRanges[name]
+	return ok
+}
+
 // checkFlags refuses a numeric flag of cmd outside its flagRanges entry
 // (NaN and infinities included) with a one-line usage error naming the
 // flag. Defaults are the program's own and are not checked (a default of 0
@@ -108,17 +118,17 @@ func (r flagRange) describe() string {
 // number formats a bound without an exponent.
 func number(v float64) string { return strconv.FormatFloat(v, 'f', -1, 64) }
 
-// resolveThreads turns a checked --threads or --workers value into a
+// ResolveThreads turns a checked --threads or --workers value into a
 // worker count: 0 is all cores.
-func resolveThreads(n int) int {
+func ResolveThreads(n int) int {
 	if n == 0 {
 		return runtime.GOMAXPROCS(0)
 	}
 	return n
 }
 
-// inferThreads is resolveThreads for the inference runtime, which has at
+// InferThreads is ResolveThreads for the inference runtime, which has at
 // most infer.MaxThreads workers.
-func inferThreads(n int) int {
-	return min(resolveThreads(n), infer.MaxThreads)
+func InferThreads(n int) int {
+	return min(ResolveThreads(n), infer.MaxThreads)
 }

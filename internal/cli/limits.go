@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"fmt"
@@ -8,10 +8,10 @@ import (
 	"github.com/edgecnn/edgecnn/internal/imagefile"
 )
 
-// addMaxPixelsFlag gives c, a command that decodes images or camera frames,
+// AddMaxPixelsFlag gives c, a command that decodes images or camera frames,
 // the --max-pixels flag, and sets imagefile's pixel limit from it before c
 // runs (after c's own PreRunE or PreRun, if any).
-func addMaxPixelsFlag(c *cobra.Command) {
+func AddMaxPixelsFlag(c *cobra.Command) {
 	limit := c.Flags().Int64("max-pixels", imagefile.DefaultMaxPixels,
 		"refuse an image or camera frame with more pixels (width*height) than this, before decoding it")
 	preE, pre := c.PreRunE, c.PreRun

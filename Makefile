@@ -97,7 +97,7 @@ fuzz:
 	$(FUZZ) -fuzz FuzzDecode ./model/
 	$(FUZZ) -fuzz FuzzLoad ./infer/
 	$(FUZZ) -fuzz FuzzReadBundle ./firmware/
-	$(FUZZ) -fuzz FuzzReadConfig ./firmware/
+	$(FUZZ) -fuzz FuzzRead ./firmware/configfile/
 	$(FUZZ) -fuzz FuzzParseTable ./calib/
 	$(FUZZ) -fuzz FuzzFromSpecFile ./train/
 	$(FUZZ) -fuzz FuzzMJPEGStream ./device/

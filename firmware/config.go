@@ -1,16 +1,10 @@
 package firmware
 
 import (
-	"bytes"
-	"encoding/json"
 	"fmt"
-	"os"
-	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
-
-	"go.yaml.in/yaml/v3"
 )
 
 // Config is a release's run configuration: what the systemd unit passes to
@@ -67,30 +61,4 @@ func (c *Config) Validate(labels []string) error {
 		}
 	}
 	return nil
-}
-
-// ReadConfig reads a run configuration from a .json, .yaml or .yml file;
-// unknown fields are errors. It does not validate against a model.
-func ReadConfig(path string) (Config, error) {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return Config{}, err
-	}
-	var c Config
-	switch strings.ToLower(filepath.Ext(path)) {
-	case ".json":
-		dec := json.NewDecoder(bytes.NewReader(b))
-		dec.DisallowUnknownFields()
-		err = dec.Decode(&c)
-	case ".yaml", ".yml":
-		dec := yaml.NewDecoder(bytes.NewReader(b))
-		dec.KnownFields(true)
-		err = dec.Decode(&c)
-	default:
-		return Config{}, fmt.Errorf("%s: config must be .json, .yaml or .yml", path)
-	}
-	if err != nil {
-		return Config{}, fmt.Errorf("%s: %v", path, err)
-	}
-	return c, nil
 }

@@ -14,7 +14,7 @@ import (
 
 // Names of the files in a bundle and in an installed release.
 const (
-	BinaryFile   = "edgecnn"
+	BinaryFile   = "edgecnn-device"
 	ModelFile    = "model.ecnn"
 	ConfigFile   = "config.json"
 	UnitFile     = "edgecnn.service"

@@ -3,13 +3,17 @@ package main
 import (
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/spf13/cobra"
 
 	"github.com/edgecnn/edgecnn/firmware"
+	"github.com/edgecnn/edgecnn/firmware/configfile"
 	"github.com/edgecnn/edgecnn/firmware/mender"
 	"github.com/edgecnn/edgecnn/internal/cli"
+	"github.com/edgecnn/edgecnn/internal/crossbuild"
 	"github.com/edgecnn/edgecnn/internal/samefile"
 	"github.com/edgecnn/edgecnn/model"
 )
@@ -39,14 +43,15 @@ func keygenCmd() *cobra.Command {
 
 func buildCmd() *cobra.Command {
 	var opt firmware.BuildOptions
-	var target, key, config string
+	var target, key, config, source string
 	var asJSON bool
 	var mf menderFlags
 	c := &cobra.Command{
 		Use:   "build --model M --target T --key KEY --version V -o BUNDLE",
-		Short: "Cross-compile edgecnn and pack it with a model into a signed bundle",
-		Long: `build compiles the static, cgo-free edgecnn for the target with the Go toolchain
-(run it from the edgecnn source tree, or pass --source or a prebuilt --binary),
+		Short: "Cross-compile edgecnn-device and pack it with a model into a signed bundle",
+		Long: `build compiles the static, cgo-free device binary, edgecnn-device, for the
+target with the Go toolchain (run it from the edgecnn source tree, or pass
+--source or a prebuilt --binary),
 validates the model and the run configuration (JSON or YAML: camera, threads,
 threshold, gpio rules), renders the systemd unit, and writes the signed bundle
 atomically. With --format mender it writes a signed Mender artefact instead,
@@ -54,7 +59,7 @@ whose payload is the bundle, for the update module of 'firmware mender-module'.`
 		Example: `  edgecnn firmware build --model model.q8.ecnn --target linux/arm64 --key fleet.key --version 1.0.0 -o car.ecfw
   edgecnn firmware build --model model.q8.ecnn --target linux/arm/v7 --key fleet.key --version 1.0.1 \
       --config device.yaml --device-root /opt/edgecnn -o car-armv7.ecfw
-  edgecnn firmware build --model model.q8.ecnn --target linux/arm64 --binary bin/edgecnn-linux-arm64 \
+  edgecnn firmware build --model model.q8.ecnn --target linux/arm64 --binary bin/edgecnn-device-linux-arm64 \
       --key fleet.key --version 1.0.2 -o car.ecfw
   edgecnn firmware build --model model.q8.ecnn --target linux/arm64 --key fleet.key --version 1.0.3 \
       --format mender --mender-key mender.key --device-type raspberrypi4 -o car-1.0.3.mender
@@ -83,15 +88,25 @@ whose payload is the bundle, for the update module of 'firmware mender-module'.`
 				return err
 			}
 			if config != "" {
-				c, err := firmware.ReadConfig(config)
+				c, err := configfile.Read(config)
 				if err != nil {
 					return err
 				}
 				opt.Config = &c
 			}
-			opt.Log = cmd.ErrOrStderr()
+			if opt.Binary == "" {
+				tmp, err := os.MkdirTemp("", "edgecnn-device-*")
+				if err != nil {
+					return err
+				}
+				defer os.RemoveAll(tmp)
+				opt.Binary = filepath.Join(tmp, firmware.BinaryFile)
+				if err := crossbuild.Device(cmd.Context(), source, opt.Target, opt.Binary, cmd.ErrOrStderr()); err != nil {
+					return err
+				}
+			}
 			if mo != nil {
-				m, a, err := buildMender(cmd.Context(), opt, mo)
+				m, a, err := buildMender(opt, mo)
 				if err != nil {
 					return err
 				}
@@ -105,7 +120,7 @@ whose payload is the bundle, for the update module of 'firmware mender-module'.`
 				printManifest(cmd.OutOrStdout(), m)
 				return nil
 			}
-			m, err := firmware.Build(cmd.Context(), opt)
+			m, err := firmware.Build(opt)
 			if err != nil {
 				return err
 			}
@@ -126,8 +141,8 @@ whose payload is the bundle, for the update module of 'firmware mender-module'.`
 	f.StringVar(&key, "key", "", "private key from 'firmware keygen'")
 	f.StringVar(&opt.Version, "version", "", "release version (letters, digits, . _ + -)")
 	f.StringVar(&config, "config", "", "run configuration, .json or .yaml (default: camera 0, threshold 0.5)")
-	f.StringVar(&opt.Binary, "binary", "", "prebuilt static edgecnn for the target instead of compiling one")
-	f.StringVar(&opt.Source, "source", "", "edgecnn module source folder (default: found from the current folder)")
+	f.StringVar(&opt.Binary, "binary", "", "prebuilt static edgecnn-device for the target instead of compiling one")
+	f.StringVar(&source, "source", "", "edgecnn module source folder (default: found from the current folder)")
 	f.StringVar(&opt.DeviceRoot, "device-root", firmware.DefaultDeviceRoot, "install root on the device, used by the systemd unit")
 	f.StringVarP(&opt.Output, "output", "o", "", "bundle file to write (.ecfw; .mender with --format mender)")
 	f.BoolVar(&asJSON, "json", false, "print the manifest as JSON")

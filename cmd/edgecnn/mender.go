@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"fmt"
 	"io"
 	"os"
@@ -60,7 +59,7 @@ func (m *menderFlags) check() (*mender.Options, error) {
 
 // buildMender builds the bundle into a temporary file and wraps it into
 // the artefact opt.Output names.
-func buildMender(ctx context.Context, opt firmware.BuildOptions, mo *mender.Options) (*firmware.Manifest, *mender.Artifact, error) {
+func buildMender(opt firmware.BuildOptions, mo *mender.Options) (*firmware.Manifest, *mender.Artifact, error) {
 	tmp, err := os.MkdirTemp("", "edgecnn-mender-*")
 	if err != nil {
 		return nil, nil, err
@@ -68,7 +67,7 @@ func buildMender(ctx context.Context, opt firmware.BuildOptions, mo *mender.Opti
 	defer os.RemoveAll(tmp)
 	mo.Output = opt.Output
 	opt.Output = filepath.Join(tmp, "bundle.ecfw")
-	m, err := firmware.Build(ctx, opt)
+	m, err := firmware.Build(opt)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -7,12 +7,14 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"runtime"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 	"github.com/stretchr/testify/require"
 
@@ -29,13 +31,23 @@ import (
 // needs are filled in with good values by flag name, so each run fails on
 // the bad argument, not on a missing one.
 func TestEveryCommandRefusesBadArguments(t *testing.T) {
-	bin := clitest.Build(t, clitest.WorkstationPkg, runtime.GOARCH)
+	t.Run("edgecnn", func(t *testing.T) {
+		refuseBadArguments(t, clitest.Build(t, clitest.WorkstationPkg, runtime.GOARCH), rootCmd)
+	})
+	t.Run("edgecnn-device", func(t *testing.T) {
+		refuseBadArguments(t, clitest.Build(t, clitest.DevicePkg, runtime.GOARCH), cli.NewDeviceRoot())
+	})
+}
+
+// refuseBadArguments is TestEveryCommandRefusesBadArguments for the binary
+// bin built from the command tree root.
+func refuseBadArguments(t *testing.T, bin string, root *cobra.Command) {
 	version, err := exec.Command(bin, "--version").CombinedOutput()
 	if errors.Is(err, syscall.ENOEXEC) {
 		t.Skipf("cannot run the built %s binary on this machine (under QEMU without binfmt_misc)", runtime.GOARCH)
 	}
 	require.NoError(t, err, "%s", version)
-	require.Regexp(t, `^edgecnn version \S`, string(version))
+	require.Regexp(t, `^`+root.Name()+` version \S`, string(version))
 
 	dir := t.TempDir()
 	model := filepath.Join(dir, "m.ecnn")
@@ -50,7 +62,7 @@ func TestEveryCommandRefusesBadArguments(t *testing.T) {
 		"valid": filepath.Join(dir, "data", "valid"), "camera": filepath.Join(dir, "data", "valid", "Car"),
 	}
 
-	for _, c := range clitest.AllCommands(rootCmd) {
+	for _, c := range clitest.AllCommands(root) {
 		path := strings.Fields(c.CommandPath())[1:]
 		out := filepath.Join(dir, "out", strings.Join(append([]string{"root"}, path...), "-"))
 		var base []string
@@ -88,16 +100,16 @@ func TestEveryCommandRefusesBadArguments(t *testing.T) {
 		t.Run(c.CommandPath(), func(t *testing.T) {
 			t.Parallel()
 			for _, b := range bad {
-				checkBadArgs(t, bin, dir, append(append(append([]string{}, path...), base...), b.args...), b.names)
+				checkBadArgs(t, bin, root.Name(), dir, append(append(append([]string{}, path...), base...), b.args...), b.names)
 			}
 		})
 	}
 }
 
-// checkBadArgs runs the binary with args, which hold a bad argument: it
-// must exit non-zero with its error as the last line of stderr, naming flag
-// when flag is set, and without a panic.
-func checkBadArgs(t *testing.T, bin, dir string, args []string, flag string) {
+// checkBadArgs runs the binary called name with args, which hold a bad
+// argument: it must exit non-zero with its error as the last line of
+// stderr, naming flag when flag is set, and without a panic.
+func checkBadArgs(t *testing.T, bin, name, dir string, args []string, flag string) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
@@ -106,13 +118,13 @@ func checkBadArgs(t *testing.T, bin, dir string, args []string, flag string) {
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	err := cmd.Run()
-	msg, line := stderr.String(), "edgecnn "+strings.Join(args, " ")
+	msg, line := stderr.String(), name+" "+strings.Join(args, " ")
 	var exit *exec.ExitError
 	require.True(t, errors.As(err, &exit), "%s: want a non-zero exit, got %v\nstderr: %s", line, err, msg)
 	require.NotContains(t, msg, "goroutine ", "%s panicked", line)
 	require.NotContains(t, msg, "internal error", "%s panicked", line)
 	// Warnings and progress may come first; the error is the last line, alone.
-	require.Regexp(t, `(^|\n)edgecnn: [^\n]+\n$`, msg, "%s: want the error in one last line on stderr", line)
+	require.Regexp(t, `(^|\n)`+regexp.QuoteMeta(name)+`: [^\n]+\n$`, msg, "%s: want the error in one last line on stderr", line)
 	require.NotRegexp(t, `(^|\n)(\t|panic)`, msg, "%s: a trace on stderr", line)
 	if flag != "" {
 		require.Contains(t, msg, flag, "%s: the message must name the flag", line)

@@ -13,6 +13,7 @@ import (
 	"github.com/edgecnn/edgecnn/internal/cli"
 	"github.com/edgecnn/edgecnn/internal/clitest"
 	"github.com/edgecnn/edgecnn/model"
+	"github.com/edgecnn/edgecnn/pipeline"
 	"github.com/edgecnn/edgecnn/synth"
 )
 
@@ -46,7 +47,7 @@ func TestCalibQuantizeParityCommands(t *testing.T) {
 	loose := []string{"--max-drop", "100", "--min-agreement", "0"}
 	out, _, err = clitest.Run(t, newQuantizeCmd(), append([]string{"--model", f.model, "--calib", table, "--data", f.train, "--valid", f.valid, "-o", q8, "--json"}, loose...)...)
 	require.NoError(t, err)
-	var rep quantizeReport
+	var rep pipeline.QuantizeReport
 	require.NoError(t, json.Unmarshal([]byte(out), &rep))
 	require.Equal(t, 4, rep.Probes)
 	require.NotNil(t, rep.Parity)

@@ -59,6 +59,22 @@ func AddDeviceCommands(root *cobra.Command, firmwareExtra ...*cobra.Command) {
 	root.AddCommand(NewRunCmd(), NewInferCmd(), NewSelftestCmd(), NewCaptureCmd(), NewDeviceCmd(), NewFirmwareCmd(firmwareExtra...))
 }
 
+// NewDeviceRoot is the command tree of edgecnn-device: the device commands
+// only.
+func NewDeviceRoot() *cobra.Command {
+	root := NewRoot("edgecnn-device", "Run an edgecnn camera classifier on a Raspberry Pi",
+		`edgecnn-device classifies camera frames with an int8 (or float) .ecnn model in
+fixed memory, drives GPIO pins, serves a live page, publishes MQTT events,
+captures training images, and installs and rolls back signed firmware
+bundles. Training, quantisation and bundle building are in edgecnn, the
+workstation binary.`,
+		`  edgecnn-device run --model model.q8.ecnn --camera 0 --gpio GPIO17=Truck
+  edgecnn-device selftest --model /opt/edgecnn/current/model.ecnn
+  sudo edgecnn-device firmware install --pub fleet.key.pub --root /opt/edgecnn car-1.0.0.ecfw`)
+	AddDeviceCommands(root)
+	return root
+}
+
 // internalErrorCode is the exit code of a panic (EX_SOFTWARE).
 const internalErrorCode = 70
 

@@ -16,12 +16,8 @@ import (
 	"github.com/edgecnn/edgecnn/pipeline"
 )
 
-// rootCmd is the device command tree, as edgecnn-device builds it.
-var rootCmd = func() *cobra.Command {
-	root := NewRoot("edgecnn-device", "test", "", "")
-	AddDeviceCommands(root)
-	return root
-}()
+// rootCmd is the device command tree of edgecnn-device.
+var rootCmd = NewDeviceRoot()
 
 func TestVersion(t *testing.T) {
 	bi := &debug.BuildInfo{GoVersion: "go1.26.0", Main: debug.Module{Path: "github.com/edgecnn/edgecnn", Version: "v1.2.0"},

@@ -56,7 +56,7 @@ class, columns: predicted) and each class's precision and recall.`,
 			}
 			rep := evalReport{Model: modelPath, Data: dir, Images: ds.Len(), Loss: ev.Loss, Accuracy: ev.Accuracy,
 				Classes: m.Labels, Confusion: ev.Confusion}
-			rep.Precision, rep.Recall = precisionRecall(ev.Confusion)
+			rep.Precision, rep.Recall = ev.PrecisionRecall()
 			if asJSON {
 				return cli.PrintJSON(cmd.OutOrStdout(), rep)
 			}
@@ -73,28 +73,6 @@ class, columns: predicted) and each class's precision and recall.`,
 	c.MarkFlagRequired("data")
 	cli.AddMaxPixelsFlag(c)
 	return c
-}
-
-// precisionRecall derives each class's precision (of the predictions of a
-// class, the share that were right) and recall (of the class's samples, the
-// share found); 0 when undefined.
-func precisionRecall(conf [][]int) (precision, recall []float64) {
-	n := len(conf)
-	precision, recall = make([]float64, n), make([]float64, n)
-	for c := range n {
-		var predicted, actual int
-		for o := range n {
-			predicted += conf[o][c]
-			actual += conf[c][o]
-		}
-		if predicted > 0 {
-			precision[c] = float64(conf[c][c]) / float64(predicted)
-		}
-		if actual > 0 {
-			recall[c] = float64(conf[c][c]) / float64(actual)
-		}
-	}
-	return precision, recall
 }
 
 func printEval(w io.Writer, r *evalReport) {

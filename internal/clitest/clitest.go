@@ -43,7 +43,7 @@ func Run(t *testing.T, cmd *cobra.Command, args ...string) (string, string, erro
 // Build builds the command package pkg (a module import path such as
 // github.com/edgecnn/edgecnn/cmd/edgecnn-device) as a cgo-free static
 // linux binary for goarch and returns its path.
-func Build(t *testing.T, pkg, goarch string) string {
+func Build(t testing.TB, pkg, goarch string) string {
 	t.Helper()
 	bin := filepath.Join(t.TempDir(), filepath.Base(pkg)+"-"+goarch)
 	cmd := exec.Command("go", "build", "-o", bin, pkg)

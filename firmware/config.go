@@ -5,6 +5,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 )
 
 // Config is a release's run configuration: what the systemd unit passes to
@@ -31,7 +32,7 @@ type GPIORule struct {
 // 0.5, no GPIO.
 func DefaultConfig() Config { return Config{Camera: "0", Threshold: 0.5} }
 
-var pinRE = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_]{0,31}$`)
+var pinRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_]{0,31}$`) }) // compiled on first use: at start-up it costs milliseconds
 
 // Validate checks c against the model's labels.
 func (c *Config) Validate(labels []string) error {
@@ -49,7 +50,7 @@ func (c *Config) Validate(labels []string) error {
 	}
 	pins := map[string]bool{}
 	for i, g := range c.GPIO {
-		if !pinRE.MatchString(g.Pin) {
+		if !pinRE().MatchString(g.Pin) {
 			return fmt.Errorf("gpio rule %d: pin %q is not a pin name such as GPIO17", i+1, g.Pin)
 		}
 		if pins[g.Pin] {

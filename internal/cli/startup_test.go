@@ -3,6 +3,7 @@ package cli
 import (
 	"bufio"
 	"os/exec"
+	"path/filepath"
 	"runtime"
 	"slices"
 	"testing"
@@ -13,13 +14,18 @@ import (
 	"github.com/edgecnn/edgecnn/internal/clitest"
 )
 
-// BenchmarkDeviceStartup measures the static edgecnn-device binary from
-// exec to its first output line (the first classified frame) for run with
-// a folder source and seed-tutorial@128, and reports the median of the
-// runs as startup-ms (the goal: at most 50 ms on amd64). Run it with
-// -benchtime 20x for the median of 20.
-func BenchmarkDeviceStartup(b *testing.B) {
-	bin := clitest.Build(b, clitest.DevicePkg, runtime.GOARCH)
+// BenchmarkStartup measures a static binary from exec to its first output
+// line (the first classified frame) for run with a folder source and
+// seed-tutorial@128, and reports the median of the runs as startup-ms (the
+// goal for edgecnn-device: at most 50 ms on amd64; edgecnn for comparison).
+// Run it with -benchtime 20x for the median of 20.
+func BenchmarkStartup(b *testing.B) {
+	for _, pkg := range []string{clitest.DevicePkg, clitest.WorkstationPkg} {
+		b.Run(filepath.Base(pkg), func(b *testing.B) { benchStartup(b, clitest.Build(b, pkg, runtime.GOARCH)) })
+	}
+}
+
+func benchStartup(b *testing.B, bin string) {
 	model := writeTestModel(b, 128)
 	dir := clitest.WriteImages(b, 4)
 	var times []time.Duration

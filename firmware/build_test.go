@@ -244,7 +244,7 @@ func TestCLI(t *testing.T) {
 	b[len(b)/2] ^= 1 // in the binary
 	require.NoError(t, os.WriteFile(bad, b, 0o644))
 	_, stderr = run(t, false, bin, "firmware", "verify", "--pub", key+".pub", bad)
-	require.Contains(t, stderr, "edgecnn: sha256 mismatch")
+	require.Contains(t, stderr, BinaryFile+": sha256 mismatch")
 
 	run(t, true, dev, "firmware", "install", "--pub", key+".pub", "--root", root, b1)
 	stdout, _ = run(t, true, dev, "firmware", "install", "--pub", key+".pub", "--root", root, b1)

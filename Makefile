@@ -11,13 +11,20 @@ HAVE_QEMU   := $(shell command -v $(QEMU) >/dev/null 2>&1 && echo yes)
 
 all: build
 
+## build: the workstation binary (edgecnn, everything) and the device binary
+## (edgecnn-device: run, infer, selftest, capture, device info, firmware install).
 build:
 	$(GO) build -o $(BIN)/edgecnn ./cmd/edgecnn
+	$(GO) build -o $(BIN)/edgecnn-device ./cmd/edgecnn-device
 
-## cross: static, cgo-free binaries for a Pi 4/5 (64-bit OS) and 32-bit Pi OS.
+## cross: static, cgo-free, stripped binaries of both for a Pi 4/5 (64-bit OS)
+## and 32-bit Pi OS.
+CROSS_FLAGS := -trimpath -ldflags='-s -w'
 cross:
-	CGO_ENABLED=0 GOOS=linux GOARCH=arm64 $(GO) build -trimpath -ldflags='-s -w' -o $(BIN)/edgecnn-linux-arm64 ./cmd/edgecnn
-	CGO_ENABLED=0 GOOS=linux GOARCH=arm GOARM=7 $(GO) build -trimpath -ldflags='-s -w' -o $(BIN)/edgecnn-linux-armv7 ./cmd/edgecnn
+	for cmd in edgecnn edgecnn-device; do \
+		CGO_ENABLED=0 GOOS=linux GOARCH=arm64 $(GO) build $(CROSS_FLAGS) -o $(BIN)/$$cmd-linux-arm64 ./cmd/$$cmd && \
+		CGO_ENABLED=0 GOOS=linux GOARCH=arm GOARM=7 $(GO) build $(CROSS_FLAGS) -o $(BIN)/$$cmd-linux-armv7 ./cmd/$$cmd || exit 1; \
+	done
 
 ## test: everything that can run on this machine: lint, unit and data tests,
 ## gocv tests when OpenCV is installed, the arm64 suite under QEMU when qemu-user is installed,
@@ -97,7 +104,7 @@ fuzz:
 	$(FUZZ) -fuzz FuzzDecode ./model/
 	$(FUZZ) -fuzz FuzzLoad ./infer/
 	$(FUZZ) -fuzz FuzzReadBundle ./firmware/
-	$(FUZZ) -fuzz FuzzReadConfig ./firmware/
+	$(FUZZ) -fuzz FuzzRead ./firmware/configfile/
 	$(FUZZ) -fuzz FuzzParseTable ./calib/
 	$(FUZZ) -fuzz FuzzFromSpecFile ./train/
 	$(FUZZ) -fuzz FuzzMJPEGStream ./device/

@@ -2,24 +2,18 @@ package firmware
 
 import (
 	"bufio"
-	"context"
 	"crypto/ed25519"
 	"debug/elf"
 	"encoding/json"
 	"fmt"
 	"io"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"strings"
 	"time"
 
 	"github.com/edgecnn/edgecnn/internal/atomicfile"
 	"github.com/edgecnn/edgecnn/model"
 )
-
-// ModulePath is the Go module the edgecnn command is built from.
-const ModulePath = "github.com/edgecnn/edgecnn"
 
 // DefaultDeviceRoot is where bundles are installed on a device unless a
 // build says otherwise.
@@ -32,20 +26,19 @@ type BuildOptions struct {
 	Key        ed25519.PrivateKey // signing key
 	Version    string             // release version (a folder name on the device)
 	Config     *Config            // run configuration; nil = DefaultConfig
-	Binary     string             // prebuilt edgecnn for Target; "" = cross-compile
-	Source     string             // module root to build from; "" = locate it
+	Binary     string             // static edgecnn-device built for Target (required)
 	DeviceRoot string             // install root on the device; "" = DefaultDeviceRoot
 	Output     string             // bundle path, written atomically
-	Log        io.Writer          // progress and go build's output; nil = discard
 }
 
-// Build cross-compiles (or takes) the binary, validates the model and
-// configuration, renders the systemd unit, and writes the signed bundle
-// atomically. It returns the bundle's manifest.
-func Build(ctx context.Context, opt BuildOptions) (*Manifest, error) {
-	log := opt.Log
-	if log == nil {
-		log = io.Discard
+// Build checks the binary is a static executable for the target,
+// validates the model and configuration, renders the systemd unit, and
+// writes the signed bundle atomically. It returns the bundle's manifest.
+// Building the binary is the caller's job (the edgecnn command
+// cross-compiles cmd/edgecnn-device, or takes a prebuilt one).
+func Build(opt BuildOptions) (*Manifest, error) {
+	if opt.Binary == "" {
+		return nil, fmt.Errorf("no binary to bundle: build edgecnn-device for %s first", opt.Target)
 	}
 	if err := CheckVersion(opt.Version); err != nil {
 		return nil, err
@@ -82,12 +75,7 @@ func Build(ctx context.Context, opt BuildOptions) (*Manifest, error) {
 	defer os.RemoveAll(work)
 
 	bin := opt.Binary
-	if bin == "" {
-		bin = filepath.Join(work, BinaryFile)
-		if err := CrossCompile(ctx, opt.Source, opt.Target, bin, log); err != nil {
-			return nil, err
-		}
-	} else if err := CheckBinary(bin, opt.Target); err != nil {
+	if err := CheckBinary(bin, opt.Target); err != nil {
 		return nil, err
 	}
 	cfgJSON, err := json.MarshalIndent(cfg, "", "  ")
@@ -134,66 +122,6 @@ func Build(ctx context.Context, opt BuildOptions) (*Manifest, error) {
 		return nil, err
 	}
 	return man, nil
-}
-
-// CrossCompile builds ./cmd/edgecnn of the module at source (located with
-// LocateSource when empty) for t into out: CGO_ENABLED=0, -trimpath,
-// -ldflags "-s -w". go build's output goes to log.
-func CrossCompile(ctx context.Context, source string, t Target, out string, log io.Writer) error {
-	if source == "" {
-		var err error
-		if source, err = LocateSource(ctx); err != nil {
-			return err
-		}
-	}
-	abs, err := filepath.Abs(out)
-	if err != nil {
-		return err
-	}
-	fmt.Fprintf(log, "building edgecnn for %s from %s\n", t, source)
-	cmd := exec.CommandContext(ctx, "go", "build", "-trimpath", "-ldflags=-s -w", "-o", abs, "./cmd/edgecnn")
-	cmd.Dir = source
-	cmd.Env = append(os.Environ(), t.Env()...)
-	cmd.Stdout, cmd.Stderr = log, log
-	if err := cmd.Run(); err != nil {
-		return fmt.Errorf("go build for %s in %s: %w", t, source, err)
-	}
-	return CheckBinary(abs, t)
-}
-
-// LocateSource finds the root of the edgecnn module from the current
-// directory (go env GOMOD), checking it really is ModulePath.
-func LocateSource(ctx context.Context) (string, error) {
-	out, err := exec.CommandContext(ctx, "go", "env", "GOMOD").Output()
-	if err != nil {
-		return "", fmt.Errorf("cannot build edgecnn: the go toolchain is not usable (%v); pass --binary with a prebuilt edgecnn", err)
-	}
-	gomod := strings.TrimSpace(string(out))
-	if gomod == "" || gomod == os.DevNull {
-		return "", fmt.Errorf("cannot build edgecnn: the current directory is not inside the edgecnn source; run from the source tree, pass --source, or pass --binary")
-	}
-	if mod, err := moduleOf(gomod); err != nil {
-		return "", err
-	} else if mod != ModulePath {
-		return "", fmt.Errorf("cannot build edgecnn: %s is module %q, not %q; run from the edgecnn source tree or pass --binary", gomod, mod, ModulePath)
-	}
-	return filepath.Dir(gomod), nil
-}
-
-// moduleOf reads the module path from a go.mod file.
-func moduleOf(gomod string) (string, error) {
-	f, err := os.Open(gomod)
-	if err != nil {
-		return "", err
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		if rest, ok := strings.CutPrefix(strings.TrimSpace(sc.Text()), "module "); ok {
-			return strings.Trim(strings.TrimSpace(rest), `"`), nil
-		}
-	}
-	return "", fmt.Errorf("%s: no module line", gomod)
 }
 
 // CheckBinary checks that path is a statically linked Linux ELF executable

@@ -3,6 +3,7 @@ package firmware
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"image"
 	"image/png"
 	"io"
@@ -19,8 +20,9 @@ import (
 )
 
 // Real bundles are built once per test binary and target: cross-compiling
-// the CLI takes tens of seconds. EDGECNN_TEST_BIN_<GOARCH> (for example
-// EDGECNN_TEST_BIN_ARM64) names a prebuilt binary to pack instead.
+// edgecnn-device takes tens of seconds. EDGECNN_TEST_BIN_<GOARCH> (for
+// example EDGECNN_TEST_BIN_ARM64) names a prebuilt edgecnn-device to pack
+// instead.
 var built = struct {
 	sync.Mutex
 	dir     string
@@ -69,11 +71,15 @@ func buildReal(t *testing.T, target string) (b realBuild) {
 		return b
 	}
 	b.bundle = filepath.Join(dir, "tiny-1.0.0.ecfw")
-	var log bytes.Buffer
-	_, b.err = Build(t.Context(), BuildOptions{Model: b.model, Target: tg, Key: testKey, Version: "1.0.0",
-		Binary: os.Getenv("EDGECNN_TEST_BIN_" + strings.ToUpper(tg.GOARCH)), Output: b.bundle, Log: &log})
+	bin := os.Getenv("EDGECNN_TEST_BIN_" + strings.ToUpper(tg.GOARCH))
+	if bin == "" {
+		bin = filepath.Join(dir, "built-"+BinaryFile)
+		if b.err = goBuild(t, "./cmd/edgecnn-device", tg, bin); b.err != nil {
+			return b
+		}
+	}
+	_, b.err = Build(BuildOptions{Model: b.model, Target: tg, Key: testKey, Version: "1.0.0", Binary: bin, Output: b.bundle})
 	if b.err != nil {
-		t.Log(log.String())
 		return b
 	}
 	b.binary = filepath.Join(dir, BinaryFile)
@@ -84,6 +90,18 @@ func buildReal(t *testing.T, target string) (b realBuild) {
 		return writeSynced(b.binary, 0o755, r, nil)
 	})
 	return b
+}
+
+// goBuild builds the module's command package pkg for tg into out, static
+// and stripped, as the edgecnn command's firmware build does.
+func goBuild(t *testing.T, pkg string, tg Target, out string) error {
+	cmd := exec.CommandContext(t.Context(), "go", "build", "-trimpath", "-ldflags=-s -w", "-o", out, pkg)
+	cmd.Dir = ".." // the module root
+	cmd.Env = append(os.Environ(), tg.Env()...)
+	if log, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("go build %s for %s: %v\n%s", pkg, tg, err, log)
+	}
+	return nil
 }
 
 // removeBuilt deletes the cached builds (from TestMain).
@@ -99,7 +117,7 @@ func buildWith(t *testing.T, bin string, m *model.Model, version, deviceRoot str
 	mp := filepath.Join(dir, "m.ecnn")
 	require.NoError(t, model.Save(mp, m))
 	out := filepath.Join(dir, version+".ecfw")
-	_, err := Build(t.Context(), BuildOptions{Model: mp, Target: HostTarget(), Key: testKey, Version: version,
+	_, err := Build(BuildOptions{Model: mp, Target: HostTarget(), Key: testKey, Version: version,
 		Binary: bin, DeviceRoot: deviceRoot, Output: out})
 	require.NoError(t, err)
 	return out
@@ -143,7 +161,7 @@ func TestBuildRefusesBadInputs(t *testing.T) {
 	script := filepath.Join(dir, "edgecnn")
 	require.NoError(t, os.WriteFile(script, []byte(fakeBinary), 0o755))
 	opt := BuildOptions{Model: mp, Target: HostTarget(), Key: testKey, Version: "1.0.0", Binary: script, Output: filepath.Join(dir, "b.ecfw")}
-	_, err := Build(t.Context(), opt)
+	_, err := Build(opt)
 	require.ErrorContains(t, err, "not an ELF executable")
 
 	self, err := os.Executable()
@@ -153,28 +171,28 @@ func TestBuildRefusesBadInputs(t *testing.T) {
 	if HostTarget().GOARCH == "arm64" {
 		opt.Target = Target{GOOS: "linux", GOARCH: "amd64"}
 	}
-	_, err = Build(t.Context(), opt)
+	_, err = Build(opt)
 	require.ErrorContains(t, err, "target "+opt.Target.String()+" needs")
 
 	opt.Target = HostTarget()
 	opt.Config = &Config{Camera: "0", GPIO: []GPIORule{{Pin: "GPIO17", Label: "Bus"}}}
-	_, err = Build(t.Context(), opt)
+	_, err = Build(opt)
 	require.ErrorContains(t, err, `config: gpio rule 1: label "Bus"`)
 
 	opt.Config = nil
 	opt.Version = "../1"
-	_, err = Build(t.Context(), opt)
+	_, err = Build(opt)
 	require.ErrorContains(t, err, "version")
 
 	opt.Version = "1.0.0"
 	opt.Model = filepath.Join(dir, "missing.ecnn")
-	_, err = Build(t.Context(), opt)
+	_, err = Build(opt)
 	require.ErrorContains(t, err, "missing.ecnn")
 	_, err = os.Stat(opt.Output)
 	require.True(t, os.IsNotExist(err), "a refused build wrote its output")
 }
 
-// run runs the real edgecnn and returns stdout; failures include stderr.
+// run runs a real binary and returns stdout; failures include stderr.
 func run(t *testing.T, wantOK bool, name string, args ...string) (string, string) {
 	cmd := exec.Command(name, args...)
 	var stdout, stderr bytes.Buffer
@@ -188,12 +206,15 @@ func run(t *testing.T, wantOK bool, name string, args ...string) (string, string
 	return stdout.String(), stderr.String()
 }
 
-// TestCLI drives the edgecnn firmware commands of the real binary: keygen,
-// build (with a YAML config), verify, install, status, rollback, and the
-// systemd unit of the installed release through systemd-analyze.
+// TestCLI drives the firmware commands of the real binaries: keygen, build
+// (with a YAML config) and verify of the workstation's edgecnn; install,
+// status and rollback of edgecnn-device; and the systemd unit of the
+// installed release through systemd-analyze.
 func TestCLI(t *testing.T) {
-	bin := realBundle(t, HostTarget().String()).binary
+	dev := realBundle(t, HostTarget().String()).binary
 	dir := t.TempDir()
+	bin := filepath.Join(dir, "edgecnn")
+	require.NoError(t, goBuild(t, "./cmd/edgecnn", HostTarget(), bin))
 	root := filepath.Join(dir, "root")
 	key := filepath.Join(dir, "fleet.key")
 	run(t, true, bin, "firmware", "keygen", "-o", key)
@@ -206,7 +227,7 @@ func TestCLI(t *testing.T) {
 	require.NoError(t, os.WriteFile(cfg, []byte("camera: \"cmd:rpicam-vid -t 0 --codec mjpeg -o -\"\nthreads: 2\nthreshold: 0.8\ngpio:\n  - {pin: GPIO17, label: Truck}\n"), 0o644))
 	bundle := func(version string) string {
 		out := filepath.Join(dir, version+".ecfw")
-		run(t, true, bin, "firmware", "build", "--model", mp, "--target", HostTarget().String(), "--binary", bin,
+		run(t, true, bin, "firmware", "build", "--model", mp, "--target", HostTarget().String(), "--binary", dev,
 			"--key", key, "--version", version, "--config", cfg, "--device-root", root, "-o", out)
 		return out
 	}
@@ -223,21 +244,21 @@ func TestCLI(t *testing.T) {
 	b[len(b)/2] ^= 1 // in the binary
 	require.NoError(t, os.WriteFile(bad, b, 0o644))
 	_, stderr = run(t, false, bin, "firmware", "verify", "--pub", key+".pub", bad)
-	require.Contains(t, stderr, "edgecnn: sha256 mismatch")
+	require.Contains(t, stderr, BinaryFile+": sha256 mismatch")
 
-	run(t, true, bin, "firmware", "install", "--pub", key+".pub", "--root", root, b1)
-	stdout, _ = run(t, true, bin, "firmware", "install", "--pub", key+".pub", "--root", root, b1)
+	run(t, true, dev, "firmware", "install", "--pub", key+".pub", "--root", root, b1)
+	stdout, _ = run(t, true, dev, "firmware", "install", "--pub", key+".pub", "--root", root, b1)
 	require.Contains(t, stdout, "already current")
-	run(t, true, bin, "firmware", "install", "--pub", key+".pub", "--root", root, bundle("1.0.1"))
-	stdout, _ = run(t, true, bin, "firmware", "status", "--root", root, "--json")
+	run(t, true, dev, "firmware", "install", "--pub", key+".pub", "--root", root, bundle("1.0.1"))
+	stdout, _ = run(t, true, dev, "firmware", "status", "--root", root, "--json")
 	var st Status
 	require.NoError(t, json.Unmarshal([]byte(stdout), &st))
 	require.Equal(t, "1.0.1", st.Current)
 	require.Equal(t, "1.0.0", st.Previous)
 	require.Len(t, st.Releases, 2)
 
-	run(t, true, bin, "firmware", "rollback", "--root", root)
-	stdout, _ = run(t, true, bin, "firmware", "status", "--root", root)
+	run(t, true, dev, "firmware", "rollback", "--root", root)
+	stdout, _ = run(t, true, dev, "firmware", "status", "--root", root)
 	require.Contains(t, stdout, "current 1.0.0, previous 1.0.1")
 
 	unit := filepath.Join(root, CurrentLink, UnitFile)

@@ -1,16 +1,11 @@
 package firmware
 
 import (
-	"bytes"
-	"encoding/json"
 	"fmt"
-	"os"
-	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
-
-	"go.yaml.in/yaml/v3"
+	"sync"
 )
 
 // Config is a release's run configuration: what the systemd unit passes to
@@ -37,7 +32,7 @@ type GPIORule struct {
 // 0.5, no GPIO.
 func DefaultConfig() Config { return Config{Camera: "0", Threshold: 0.5} }
 
-var pinRE = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_]{0,31}$`)
+var pinRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_]{0,31}$`) }) // compiled on first use: at start-up it costs milliseconds
 
 // Validate checks c against the model's labels.
 func (c *Config) Validate(labels []string) error {
@@ -55,7 +50,7 @@ func (c *Config) Validate(labels []string) error {
 	}
 	pins := map[string]bool{}
 	for i, g := range c.GPIO {
-		if !pinRE.MatchString(g.Pin) {
+		if !pinRE().MatchString(g.Pin) {
 			return fmt.Errorf("gpio rule %d: pin %q is not a pin name such as GPIO17", i+1, g.Pin)
 		}
 		if pins[g.Pin] {
@@ -67,30 +62,4 @@ func (c *Config) Validate(labels []string) error {
 		}
 	}
 	return nil
-}
-
-// ReadConfig reads a run configuration from a .json, .yaml or .yml file;
-// unknown fields are errors. It does not validate against a model.
-func ReadConfig(path string) (Config, error) {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return Config{}, err
-	}
-	var c Config
-	switch strings.ToLower(filepath.Ext(path)) {
-	case ".json":
-		dec := json.NewDecoder(bytes.NewReader(b))
-		dec.DisallowUnknownFields()
-		err = dec.Decode(&c)
-	case ".yaml", ".yml":
-		dec := yaml.NewDecoder(bytes.NewReader(b))
-		dec.KnownFields(true)
-		err = dec.Decode(&c)
-	default:
-		return Config{}, fmt.Errorf("%s: config must be .json, .yaml or .yml", path)
-	}
-	if err != nil {
-		return Config{}, fmt.Errorf("%s: %v", path, err)
-	}
-	return c, nil
 }

@@ -25,7 +25,7 @@
 // setuid, setgid or sticky bit; anything else, such as an absolute path, "..",
 // a symlink, a hardlink or a device, is refused even when signed.
 //
-// A bundle holds four files: the static, cgo-free edgecnn binary for the
+// A bundle holds four files: the static, cgo-free edgecnn-device binary for the
 // target (BinaryFile), the model (ModelFile), the validated run
 // configuration (ConfigFile) and a systemd unit (UnitFile).
 //
@@ -41,7 +41,7 @@
 // Install verifies the whole bundle before it writes anything, extracts into
 // a temporary folder under releases/ (fsyncing every file and folder),
 // re-checking every hash as it writes, runs the new binary's self-check
-// ("edgecnn selftest --model model.ecnn"), renames the folder to
+// ("edgecnn-device selftest --model model.ecnn"), renames the folder to
 // releases/V, and only then switches current: a new link is made under a
 // temporary name and exchanged with current in one rename (renameat2
 // RENAME_EXCHANGE), after which the old link becomes previous. An install

@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/edgecnn/edgecnn/model"
@@ -14,7 +15,7 @@ import (
 
 // Names of the files in a bundle and in an installed release.
 const (
-	BinaryFile   = "edgecnn"
+	BinaryFile   = "edgecnn-device"
 	ModelFile    = "model.ecnn"
 	ConfigFile   = "config.json"
 	UnitFile     = "edgecnn.service"
@@ -92,13 +93,13 @@ func (m *Manifest) TotalSize() int64 {
 	return n
 }
 
-var versionRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._+-]{0,63}$`)
+var versionRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._+-]{0,63}$`) }) // compiled on first use: at start-up it costs milliseconds
 
 // CheckVersion accepts versions that are safe as a folder name: letters,
 // digits, '.', '_', '+', '-', starting with a letter or digit, at most 64
 // characters.
 func CheckVersion(v string) error {
-	if !versionRE.MatchString(v) {
+	if !versionRE().MatchString(v) {
 		return fmt.Errorf("version %q: use 1-64 letters, digits, '.', '_', '+' or '-', starting with a letter or digit", v)
 	}
 	return nil

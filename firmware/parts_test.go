@@ -66,30 +66,9 @@ func TestParseTarget(t *testing.T) {
 	require.False(t, Target{GOOS: "linux", GOARCH: "arm64"}.RunsOn(Target{GOOS: "linux", GOARCH: "amd64"}))
 }
 
-func TestReadConfig(t *testing.T) {
-	dir := t.TempDir()
-	write := func(name, s string) string {
-		p := filepath.Join(dir, name)
-		require.NoError(t, os.WriteFile(p, []byte(s), 0o644))
-		return p
-	}
+func TestConfigValidate(t *testing.T) {
 	labels := []string{"Car", "Truck"}
-	c, err := ReadConfig(write("a.yaml", "camera: /dev/video0\nthreads: 4\nthreshold: 0.8\ngpio:\n  - {pin: GPIO17, label: Truck}\n"))
-	require.NoError(t, err)
-	require.Equal(t, Config{Camera: "/dev/video0", Threads: 4, Threshold: 0.8, GPIO: []GPIORule{{Pin: "GPIO17", Label: "Truck"}}}, c)
-	require.NoError(t, c.Validate(labels))
-
-	j, err := ReadConfig(write("a.json", `{"camera":"/dev/video0","threads":4,"threshold":0.8,"gpio":[{"pin":"GPIO17","label":"Truck"}]}`))
-	require.NoError(t, err)
-	require.Equal(t, c, j)
-
-	_, err = ReadConfig(write("b.yaml", "camera: 0\ntreshold: 0.8\n"))
-	require.ErrorContains(t, err, "treshold")
-	_, err = ReadConfig(write("b.json", `{"camera":"0","gpios":[]}`))
-	require.ErrorContains(t, err, `unknown field "gpios"`)
-	_, err = ReadConfig(write("c.toml", ""))
-	require.ErrorContains(t, err, ".json, .yaml or .yml")
-
+	require.NoError(t, (&Config{Camera: "/dev/video0", Threads: 4, Threshold: 0.8, GPIO: []GPIORule{{Pin: "GPIO17", Label: "Truck"}}}).Validate(labels))
 	bad := map[string]Config{
 		"camera is empty":            {Threshold: 0.5},
 		"threads 65":                 {Camera: "0", Threads: 65},
@@ -112,7 +91,7 @@ func TestUnitQuoting(t *testing.T) {
 	require.Equal(t, "$$HOME", systemdQuote("$HOME"))
 	u := Unit("/opt/edgecnn", "1.2.3", Config{Camera: "gst:libcamerasrc ! appsink", Threshold: 0.75, Threads: 2,
 		GPIO: []GPIORule{{Pin: "GPIO17", Label: "Truck"}, {Pin: "GPIO27", Label: "Car"}}})
-	require.Contains(t, u, `ExecStart=/opt/edgecnn/current/edgecnn run --model /opt/edgecnn/current/model.ecnn --camera "gst:libcamerasrc ! appsink" --threshold 0.75 --threads 2 --gpio GPIO17=Truck --gpio GPIO27=Car`+"\n")
+	require.Contains(t, u, `ExecStart=/opt/edgecnn/current/edgecnn-device run --model /opt/edgecnn/current/model.ecnn --camera "gst:libcamerasrc ! appsink" --threshold 0.75 --threads 2 --gpio GPIO17=Truck --gpio GPIO27=Car`+"\n")
 	require.Contains(t, u, "Restart=on-failure\n")
 	require.Contains(t, u, "NoNewPrivileges=yes\n")
 	require.NoError(t, CheckDeviceRoot("/opt/edgecnn"))

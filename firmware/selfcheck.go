@@ -9,7 +9,7 @@ import (
 	"time"
 )
 
-// runSelfCheck runs "<dir>/edgecnn selftest --model <dir>/model.ecnn",
+// runSelfCheck runs "<dir>/edgecnn-device selftest --model <dir>/model.ecnn",
 // through wrapper when one is given (an emulator such as qemu-aarch64), and
 // returns its combined output.
 func runSelfCheck(ctx context.Context, dir string, wrapper []string, timeout time.Duration) (string, error) {

@@ -7,7 +7,7 @@ import (
 	"strings"
 )
 
-// RunArgs is the "edgecnn run" command line for a release installed under
+// RunArgs is the "edgecnn-device run" command line for a release installed under
 // root, as the systemd unit runs it (from ROOT/current).
 func RunArgs(root string, c Config) []string {
 	cur := path.Join(root, "current")

@@ -5,6 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 E=${EDGECNN:-bin/edgecnn}
+D=${EDGECNN_DEVICE:-bin/edgecnn-device} # what runs on the Pi: classify, run, install
 OUT=${DEMO_OUT:-demo-out}
 rm -rf "$OUT"
 mkdir -p "$OUT"
@@ -36,17 +37,17 @@ step "inspecting the int8 model"
 $E inspect --model "$OUT/model.q8.ecnn"
 
 step "classifying a few images"
-$E infer --model "$OUT/model.q8.ecnn" $(ls "$OUT"/data/valid/Car/* | head -2) $(ls "$OUT"/data/valid/Truck/* | head -2)
+$D infer --model "$OUT/model.q8.ecnn" $(ls "$OUT"/data/valid/Car/* | head -2) $(ls "$OUT"/data/valid/Truck/* | head -2)
 
 step "running the camera loop over an image stream (folder source)"
-$E run --model "$OUT/model.q8.ecnn" --camera "$OUT/data/valid/Truck" --frames 20
+$D run --model "$OUT/model.q8.ecnn" --camera "$OUT/data/valid/Truck" --frames 20
 
 step "building, verifying and installing a signed firmware bundle (linux/$(go env GOARCH))"
 $E firmware keygen -o "$OUT/fw.key"
 $E firmware build --model "$OUT/model.q8.ecnn" --target "linux/$(go env GOARCH)" --key "$OUT/fw.key" \
     --version 1.0.0 -o "$OUT/demo.ecfw"
 $E firmware verify --pub "$OUT/fw.key.pub" "$OUT/demo.ecfw"
-$E firmware install --pub "$OUT/fw.key.pub" --root "$OUT/device-root" "$OUT/demo.ecfw"
-$E firmware status --root "$OUT/device-root"
+$D firmware install --pub "$OUT/fw.key.pub" --root "$OUT/device-root" "$OUT/demo.ecfw"
+$D firmware status --root "$OUT/device-root"
 
 step "done: see $OUT/ (model.ecnn, model.history.csv, model.curves.png, model.q8.ecnn, demo.ecfw, device-root/)"

@@ -314,6 +314,29 @@ type Evaluation struct {
 	Confusion [][]int
 }
 
+// PrecisionRecall derives each class's precision (of the predictions of a
+// class, the share that were right) and recall (of the class's samples, the
+// share found); 0 when undefined.
+func (e *Evaluation) PrecisionRecall() (precision, recall []float64) {
+	conf := e.Confusion
+	n := len(conf)
+	precision, recall = make([]float64, n), make([]float64, n)
+	for c := range n {
+		var predicted, actual int
+		for o := range n {
+			predicted += conf[o][c]
+			actual += conf[c][o]
+		}
+		if predicted > 0 {
+			precision[c] = float64(conf[c][c]) / float64(predicted)
+		}
+		if actual > 0 {
+			recall[c] = float64(conf[c][c]) / float64(actual)
+		}
+	}
+	return precision, recall
+}
+
 // Evaluate runs inference over one epoch of b (batches up to batchSize).
 func (n *Sequential) Evaluate(b Batcher, batchSize int) (*Evaluation, error) {
 	loss, _, err := n.Loss()

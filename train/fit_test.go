@@ -164,3 +164,12 @@ func skipLongFit(t *testing.T) {
 		t.Skip("multi-epoch training: skipped in -short mode")
 	}
 }
+
+func TestPrecisionRecall(t *testing.T) {
+	// true class 0: 3 right, 1 taken for class 1; true class 1: 2 taken for
+	// class 0, 4 right; class 2 never seen nor predicted.
+	ev := &Evaluation{Confusion: [][]int{{3, 1, 0}, {2, 4, 0}, {0, 0, 0}}}
+	p, r := ev.PrecisionRecall()
+	require.InDeltaSlice(t, []float64{3.0 / 5, 4.0 / 5, 0}, p, 1e-12)
+	require.InDeltaSlice(t, []float64{3.0 / 4, 4.0 / 6, 0}, r, 1e-12)
+}

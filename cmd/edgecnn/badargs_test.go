@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"runtime"
 	"strings"
 	"syscall"
@@ -17,6 +18,8 @@ import (
 	"github.com/spf13/pflag"
 	"github.com/stretchr/testify/require"
 
+	"github.com/edgecnn/edgecnn/internal/cli"
+	"github.com/edgecnn/edgecnn/internal/clitest"
 	"github.com/edgecnn/edgecnn/synth"
 )
 
@@ -28,17 +31,27 @@ import (
 // needs are filled in with good values by flag name, so each run fails on
 // the bad argument, not on a missing one.
 func TestEveryCommandRefusesBadArguments(t *testing.T) {
-	bin := buildEdgecnn(t, runtime.GOARCH)
+	t.Run("edgecnn", func(t *testing.T) {
+		refuseBadArguments(t, clitest.Build(t, clitest.WorkstationPkg, runtime.GOARCH), rootCmd)
+	})
+	t.Run("edgecnn-device", func(t *testing.T) {
+		refuseBadArguments(t, clitest.Build(t, clitest.DevicePkg, runtime.GOARCH), cli.NewDeviceRoot())
+	})
+}
+
+// refuseBadArguments is TestEveryCommandRefusesBadArguments for the binary
+// bin built from the command tree root.
+func refuseBadArguments(t *testing.T, bin string, root *cobra.Command) {
 	version, err := exec.Command(bin, "--version").CombinedOutput()
 	if errors.Is(err, syscall.ENOEXEC) {
 		t.Skipf("cannot run the built %s binary on this machine (under QEMU without binfmt_misc)", runtime.GOARCH)
 	}
 	require.NoError(t, err, "%s", version)
-	require.Regexp(t, `^edgecnn version \S`, string(version))
+	require.Regexp(t, `^`+root.Name()+` version \S`, string(version))
 
 	dir := t.TempDir()
 	model := filepath.Join(dir, "m.ecnn")
-	saveUntrained(t, model, 1)
+	clitest.SaveUntrained(t, model, 1)
 	require.NoError(t, synth.Generate(filepath.Join(dir, "data"), 2, 1, 16, 1))
 	junk := filepath.Join(dir, "junk.ecnn")
 	require.NoError(t, os.WriteFile(junk, []byte("not a model\n"), 0o644))
@@ -49,7 +62,7 @@ func TestEveryCommandRefusesBadArguments(t *testing.T) {
 		"valid": filepath.Join(dir, "data", "valid"), "camera": filepath.Join(dir, "data", "valid", "Car"),
 	}
 
-	for _, c := range allCommands(rootCmd) {
+	for _, c := range clitest.AllCommands(root) {
 		path := strings.Fields(c.CommandPath())[1:]
 		out := filepath.Join(dir, "out", strings.Join(append([]string{"root"}, path...), "-"))
 		var base []string
@@ -77,7 +90,7 @@ func TestEveryCommandRefusesBadArguments(t *testing.T) {
 			}
 		}
 		c.Flags().VisitAll(func(f *pflag.Flag) {
-			if !numericTypes[f.Value.Type()] {
+			if !cli.IsNumericFlag(f) {
 				return
 			}
 			for _, v := range append([]string{"NaN", "1e400"}, badValues[f.Name]...) {
@@ -87,16 +100,16 @@ func TestEveryCommandRefusesBadArguments(t *testing.T) {
 		t.Run(c.CommandPath(), func(t *testing.T) {
 			t.Parallel()
 			for _, b := range bad {
-				checkBadArgs(t, bin, dir, append(append(append([]string{}, path...), base...), b.args...), b.names)
+				checkBadArgs(t, bin, root.Name(), dir, append(append(append([]string{}, path...), base...), b.args...), b.names)
 			}
 		})
 	}
 }
 
-// checkBadArgs runs the binary with args, which hold a bad argument: it
-// must exit non-zero with its error as the last line of stderr, naming flag
-// when flag is set, and without a panic.
-func checkBadArgs(t *testing.T, bin, dir string, args []string, flag string) {
+// checkBadArgs runs the binary called name with args, which hold a bad
+// argument: it must exit non-zero with its error as the last line of
+// stderr, naming flag when flag is set, and without a panic.
+func checkBadArgs(t *testing.T, bin, name, dir string, args []string, flag string) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
@@ -105,13 +118,13 @@ func checkBadArgs(t *testing.T, bin, dir string, args []string, flag string) {
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	err := cmd.Run()
-	msg, line := stderr.String(), "edgecnn "+strings.Join(args, " ")
+	msg, line := stderr.String(), name+" "+strings.Join(args, " ")
 	var exit *exec.ExitError
 	require.True(t, errors.As(err, &exit), "%s: want a non-zero exit, got %v\nstderr: %s", line, err, msg)
 	require.NotContains(t, msg, "goroutine ", "%s panicked", line)
 	require.NotContains(t, msg, "internal error", "%s panicked", line)
 	// Warnings and progress may come first; the error is the last line, alone.
-	require.Regexp(t, `(^|\n)edgecnn: [^\n]+\n$`, msg, "%s: want the error in one last line on stderr", line)
+	require.Regexp(t, `(^|\n)`+regexp.QuoteMeta(name)+`: [^\n]+\n$`, msg, "%s: want the error in one last line on stderr", line)
 	require.NotRegexp(t, `(^|\n)(\t|panic)`, msg, "%s: a trace on stderr", line)
 	if flag != "" {
 		require.Contains(t, msg, flag, "%s: the message must name the flag", line)
@@ -139,36 +152,12 @@ var badValues = map[string][]string{
 // TestEveryNumericFlagHasARange: a numeric flag of any command without a
 // flagRanges entry would escape checkFlags (and the bad-arguments table).
 func TestEveryNumericFlagHasARange(t *testing.T) {
-	for _, c := range allCommands(rootCmd) {
+	for _, c := range clitest.AllCommands(rootCmd) {
 		c.Flags().VisitAll(func(f *pflag.Flag) {
-			if numericTypes[f.Value.Type()] {
-				_, ranged := flagRanges[f.Name]
-				require.True(t, ranged, "%s --%s has no entry in flagRanges", c.CommandPath(), f.Name)
+			if cli.IsNumericFlag(f) {
+				require.True(t, cli.HasFlagRange(f.Name), "%s --%s has no entry in flagRanges", c.CommandPath(), f.Name)
 				require.NotEmpty(t, badValues[f.Name], "%s --%s has no bad values in the test table", c.CommandPath(), f.Name)
 			}
 		})
 	}
-}
-
-// allCommands is root and every command below it.
-func allCommands(root *cobra.Command) []*cobra.Command {
-	all := []*cobra.Command{root}
-	for _, c := range root.Commands() {
-		all = append(all, allCommands(c)...)
-	}
-	return all
-}
-
-// TestPanicIsOneLine: a panic in a command is reported as an internal
-// error in one line with its own exit code, not a goroutine trace.
-func TestPanicIsOneLine(t *testing.T) {
-	c := &cobra.Command{Use: "boom", SilenceErrors: true, SilenceUsage: true, RunE: func(*cobra.Command, []string) error {
-		var m map[string]int
-		m["x"] = 1 // assignment to entry in nil map
-		return nil
-	}}
-	c.SetArgs(nil)
-	var stderr bytes.Buffer
-	require.Equal(t, internalErrorCode, execute(c, &stderr))
-	require.Regexp(t, `^edgecnn: internal error \(a bug; please report it with the command line\): assignment to entry in nil map\n$`, stderr.String())
 }

@@ -11,12 +11,10 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/edgecnn/edgecnn/calib"
-	"github.com/edgecnn/edgecnn/dataset"
 	"github.com/edgecnn/edgecnn/infer"
+	"github.com/edgecnn/edgecnn/internal/cli"
 	"github.com/edgecnn/edgecnn/model"
-	"github.com/edgecnn/edgecnn/preprocess"
-	"github.com/edgecnn/edgecnn/quantize"
+	"github.com/edgecnn/edgecnn/pipeline"
 	"github.com/edgecnn/edgecnn/train"
 )
 
@@ -87,7 +85,7 @@ needed. --threads takes a list and reports each.`,
 				return err
 			}
 			if bench.asJSON {
-				if err := printJSON(cmd.OutOrStdout(), rep); err != nil {
+				if err := cli.PrintJSON(cmd.OutOrStdout(), rep); err != nil {
 					return err
 				}
 				continue
@@ -130,60 +128,18 @@ func benchModel(o *benchFlags) (*model.Model, error) {
 	case o.model != "":
 		return model.Load(o.model)
 	case o.arch != "":
-		return archModel(o.arch, o.imageSize, o.classes, o.seed, model.DType(o.dtype))
+		m, err := pipeline.RandomModel(o.arch, o.imageSize, o.classes, o.seed, model.DType(o.dtype))
+		if err != nil {
+			return nil, fmt.Errorf("--arch %s: %w", o.arch, err)
+		}
+		return m, nil
 	}
 	return nil, errors.New("give --model or --arch")
 }
 
-// archModel builds preset arch for a size x size RGB input with random
-// weights; for int8 it calibrates on random images and quantises.
-func archModel(arch string, size, classes int, seed int64, dtype model.DType) (*model.Model, error) {
-	if dtype != model.Int8 && dtype != model.Float32 {
-		return nil, fmt.Errorf("--dtype %q: want int8 or float32", dtype)
-	}
-	net, err := train.Preset(arch, size, size, 3, classes)
-	if err != nil {
-		return nil, err
-	}
-	if err := net.Init(seed); err != nil {
-		return nil, err
-	}
-	labels := make([]string, classes)
-	for i := range labels {
-		labels[i] = fmt.Sprintf("class%d", i)
-	}
-	pre := model.Preprocess{Height: size, Width: size, Channels: 3, Interpolation: preprocess.Bilinear, Scale: 1.0 / 255}
-	m, err := net.ToModel(labels, pre)
-	if err != nil || dtype == model.Float32 {
-		return m, err
-	}
-	const images = 8
-	rng := rand.New(rand.NewPCG(uint64(seed), 2))
-	ds := &dataset.Dataset{Dir: "random images", ClassNames: labels, Height: size, Width: size,
-		Pixels: randomBytes(rng, images*size*size*3)}
-	for i := range images {
-		ds.Labels = append(ds.Labels, int32(i%classes))
-		ds.Files = append(ds.Files, fmt.Sprintf("random-%d", i))
-	}
-	table, err := calib.Calibrate(net, m, ds, calib.Options{Method: calib.MinMax, Seed: seed, Warn: func(string) {}})
-	if err != nil {
-		return nil, err
-	}
-	q, _, err := quantize.Quantize(m, table, quantize.Options{Source: "untrained " + arch})
-	return q, err
-}
-
-func randomBytes(rng *rand.Rand, n int) []byte {
-	b := make([]byte, n)
-	for i := range b {
-		b[i] = byte(rng.UintN(256))
-	}
-	return b
-}
-
 // benchRun measures m with the given thread count.
 func benchRun(m *model.Model, o *benchFlags, threads int) (*benchReport, error) {
-	rt, err := infer.Load(m, infer.Options{Threads: inferThreads(threads)})
+	rt, err := infer.Load(m, infer.Options{Threads: cli.InferThreads(threads)})
 	if err != nil {
 		return nil, err
 	}
@@ -195,7 +151,7 @@ func benchRun(m *model.Model, o *benchFlags, threads int) (*benchReport, error) 
 	if o.frameH > 0 {
 		h = o.frameH
 	}
-	frame := randomBytes(rand.New(rand.NewPCG(uint64(o.seed), 3)), w*h*3)
+	frame := pipeline.RandomBytes(rand.New(rand.NewPCG(uint64(o.seed), 3)), w*h*3)
 	for range o.warmup {
 		if _, err := rt.ClassifyRGB(frame, w, h); err != nil {
 			return nil, err
@@ -215,7 +171,7 @@ func benchRun(m *model.Model, o *benchFlags, threads int) (*benchReport, error) 
 	s := rt.Summary()
 	rep := &benchReport{
 		Model: m.Name, Arch: o.arch, DType: m.DType, Input: m.InputShape(), Frame: fmt.Sprintf("%dx%d", w, h),
-		Kernel: kernelName(m.DType), Threads: rt.Threads(), Frames: o.frames,
+		Kernel: cli.KernelName(m.DType), Threads: rt.Threads(), Frames: o.frames,
 		AllocsPerFrame: float64(after.Mallocs-before.Mallocs) / float64(o.frames),
 		ArenaBytes:     s.ArenaBytes, ScratchBytes: s.ScratchBytes, PreparedBytes: s.PreparedBytes, MACs: s.MACs,
 	}
@@ -233,6 +189,6 @@ func benchRun(m *model.Model, o *benchFlags, threads int) (*benchReport, error) 
 	rep.LatencyMeanMS = ms(total) / float64(len(lat))
 	rep.FramesPerSecond = 1000 / rep.LatencyMeanMS
 	rep.GMACsPerSecond = float64(s.MACs) / (rep.LatencyMeanMS * 1e6)
-	rep.PeakRSSBytes, _ = peakRSSBytes()
+	rep.PeakRSSBytes, _ = cli.PeakRSSBytes()
 	return rep, nil
 }

@@ -6,6 +6,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/edgecnn/edgecnn/internal/cli"
 	"github.com/edgecnn/edgecnn/train"
 )
 
@@ -60,9 +61,9 @@ PyTorch peer's bench_train.py (same key images_per_second).`,
 			rep := benchTrainReport{Tool: "edgecnn " + runtime.Version(), Arch: name, ImageSize: nf.imageSize, BatchSize: batch,
 				Threads: net.Threads(), Kernel: train.Kernel(), Batches: batches, ImagesPerSecond: tp.ImagesPerSecond,
 				AllocsPerStep: tp.AllocsPerStep, BytesPerStep: tp.BytesPerStep}
-			rep.PeakRSSBytes, _ = peakRSSBytes()
+			rep.PeakRSSBytes, _ = cli.PeakRSSBytes()
 			if asJSON {
-				return printJSON(cmd.OutOrStdout(), rep)
+				return cli.PrintJSON(cmd.OutOrStdout(), rep)
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "%s %dx%d, batch %d, %d threads, sgemm %s: %.1f images/s, %.2f allocs/step, peak RSS %.1f MiB\n",
 				name, nf.imageSize, nf.imageSize, batch, net.Threads(), rep.Kernel, rep.ImagesPerSecond, rep.AllocsPerStep, float64(rep.PeakRSSBytes)/(1<<20))

@@ -9,6 +9,7 @@ import (
 
 	"github.com/edgecnn/edgecnn/calib"
 	"github.com/edgecnn/edgecnn/dataset"
+	"github.com/edgecnn/edgecnn/internal/cli"
 	"github.com/edgecnn/edgecnn/internal/samefile"
 	"github.com/edgecnn/edgecnn/model"
 	"github.com/edgecnn/edgecnn/train"
@@ -93,7 +94,7 @@ model's hash: quantize refuses a table made for another model.`,
 				return err
 			}
 			if asJSON {
-				return printJSON(cmd.OutOrStdout(), t)
+				return cli.PrintJSON(cmd.OutOrStdout(), t)
 			}
 			return printTable(cmd.OutOrStdout(), t, out)
 		},
@@ -107,7 +108,7 @@ model's hash: quantize refuses a table made for another model.`,
 	for _, name := range []string{"model", "data", "output"} {
 		cmd.MarkFlagRequired(name)
 	}
-	addMaxPixelsFlag(cmd)
+	cli.AddMaxPixelsFlag(cmd)
 	return cmd
 }
 

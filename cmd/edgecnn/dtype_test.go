@@ -1,8 +1,6 @@
 package main
 
 import (
-	"bytes"
-	"context"
 	"encoding/binary"
 	"os"
 	"path/filepath"
@@ -12,7 +10,10 @@ import (
 
 	"github.com/edgecnn/edgecnn/firmware"
 	"github.com/edgecnn/edgecnn/infer"
+	"github.com/edgecnn/edgecnn/internal/cli"
+	"github.com/edgecnn/edgecnn/internal/clitest"
 	"github.com/edgecnn/edgecnn/model"
+	"github.com/edgecnn/edgecnn/pipeline"
 	"github.com/edgecnn/edgecnn/synth"
 )
 
@@ -21,9 +22,9 @@ import (
 func TestParityRefusesFloatAsInt8(t *testing.T) {
 	dir := t.TempDir()
 	m := filepath.Join(dir, "m.ecnn")
-	saveUntrained(t, m, 1)
+	clitest.SaveUntrained(t, m, 1)
 	require.NoError(t, synth.Generate(filepath.Join(dir, "data"), 2, 1, 16, 1))
-	_, _, err := runCmd(t, newParityCmd(), "--float", m, "--int8", m, "--data", filepath.Join(dir, "data", "valid"))
+	_, _, err := clitest.Run(t, newParityCmd(), "--float", m, "--int8", m, "--data", filepath.Join(dir, "data", "valid"))
 	require.ErrorContains(t, err, "--int8 "+m+" is a float32 model")
 }
 
@@ -32,7 +33,7 @@ func TestParityRefusesFloatAsInt8(t *testing.T) {
 func TestFirmwareBuildWarnsOnFloatModel(t *testing.T) {
 	dir := t.TempDir()
 	m := filepath.Join(dir, "m.ecnn")
-	saveUntrained(t, m, 1)
+	clitest.SaveUntrained(t, m, 1)
 	key := filepath.Join(dir, "fleet.key")
 	_, err := firmware.GenerateKey(key, false)
 	require.NoError(t, err)
@@ -40,7 +41,7 @@ func TestFirmwareBuildWarnsOnFloatModel(t *testing.T) {
 	require.NoError(t, os.WriteFile(bin, elfHeader(62), 0o755)) // EM_X86_64
 
 	args := []string{"--model", m, "--target", "linux/amd64", "--binary", bin, "--key", key, "--version", "1.0.0", "-o", filepath.Join(dir, "b.ecfw")}
-	_, stderr, err := runCmd(t, buildCmd(), args...)
+	_, stderr, err := clitest.Run(t, buildCmd(), args...)
 	require.NoError(t, err, stderr)
 	require.Contains(t, stderr, "warning: "+m+" is a float32 model")
 }
@@ -60,22 +61,14 @@ func elfHeader(machine uint16) []byte {
 	return h
 }
 
-// TestKernelsOfTheModelsDType: bench and run name the float code for a
+// TestBenchKernelsOfTheModelsDType: bench names the float code for a
 // float32 model and the int8 kernel set for an int8 one.
-func TestKernelsOfTheModelsDType(t *testing.T) {
-	for dtype, want := range map[model.DType]string{model.Float32: floatKernels, model.Int8: infer.KernelPath()} {
-		m, err := archModel("seed-exercise", 16, 2, 1, dtype)
+func TestBenchKernelsOfTheModelsDType(t *testing.T) {
+	for dtype, want := range map[model.DType]string{model.Float32: cli.FloatKernels, model.Int8: infer.KernelPath()} {
+		m, err := pipeline.RandomModel("seed-exercise", 16, 2, 1, dtype)
 		require.NoError(t, err)
 		rep, err := benchRun(m, &benchFlags{frames: 2, threads: []int{1}}, 1)
 		require.NoError(t, err)
 		require.Equal(t, want, rep.Kernel, dtype)
-
-		path := filepath.Join(t.TempDir(), "m.ecnn")
-		require.NoError(t, model.Save(path, m))
-		o := defaultRunOptions(path, writeTestImages(t, 1))
-		var out, errw bytes.Buffer
-		require.NoError(t, runCamera(context.Background(), o, &out, &errw))
-		require.Contains(t, errw.String(), ", "+want+" kernels,", dtype)
 	}
-	require.NotEqual(t, floatKernels, infer.KernelPath())
 }

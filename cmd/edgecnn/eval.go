@@ -5,6 +5,7 @@ import (
 	"io"
 	"strings"
 
+	"github.com/edgecnn/edgecnn/internal/cli"
 	"github.com/spf13/cobra"
 )
 
@@ -55,9 +56,9 @@ class, columns: predicted) and each class's precision and recall.`,
 			}
 			rep := evalReport{Model: modelPath, Data: dir, Images: ds.Len(), Loss: ev.Loss, Accuracy: ev.Accuracy,
 				Classes: m.Labels, Confusion: ev.Confusion}
-			rep.Precision, rep.Recall = precisionRecall(ev.Confusion)
+			rep.Precision, rep.Recall = ev.PrecisionRecall()
 			if asJSON {
-				return printJSON(cmd.OutOrStdout(), rep)
+				return cli.PrintJSON(cmd.OutOrStdout(), rep)
 			}
 			printEval(cmd.OutOrStdout(), &rep)
 			return nil
@@ -70,30 +71,8 @@ class, columns: predicted) and each class's precision and recall.`,
 	c.Flags().BoolVar(&asJSON, "json", false, "print one JSON object (loss, accuracy, classes, confusion, precision, recall)")
 	c.MarkFlagRequired("model")
 	c.MarkFlagRequired("data")
-	addMaxPixelsFlag(c)
+	cli.AddMaxPixelsFlag(c)
 	return c
-}
-
-// precisionRecall derives each class's precision (of the predictions of a
-// class, the share that were right) and recall (of the class's samples, the
-// share found); 0 when undefined.
-func precisionRecall(conf [][]int) (precision, recall []float64) {
-	n := len(conf)
-	precision, recall = make([]float64, n), make([]float64, n)
-	for c := range n {
-		var predicted, actual int
-		for o := range n {
-			predicted += conf[o][c]
-			actual += conf[c][o]
-		}
-		if predicted > 0 {
-			precision[c] = float64(conf[c][c]) / float64(predicted)
-		}
-		if actual > 0 {
-			recall[c] = float64(conf[c][c]) / float64(actual)
-		}
-	}
-	return precision, recall
 }
 
 func printEval(w io.Writer, r *evalReport) {

@@ -3,35 +3,20 @@ package main
 import (
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/spf13/cobra"
 
 	"github.com/edgecnn/edgecnn/firmware"
+	"github.com/edgecnn/edgecnn/firmware/configfile"
 	"github.com/edgecnn/edgecnn/firmware/mender"
+	"github.com/edgecnn/edgecnn/internal/cli"
+	"github.com/edgecnn/edgecnn/internal/crossbuild"
 	"github.com/edgecnn/edgecnn/internal/samefile"
 	"github.com/edgecnn/edgecnn/model"
 )
-
-func init() {
-	fw := &cobra.Command{
-		Use:   "firmware",
-		Short: "Build, verify, install and roll back signed device bundles",
-		Long: `A firmware bundle (.ecfw) is one signed file with everything a device needs:
-the static edgecnn binary for its platform, the model, the run configuration
-and a systemd unit. Install verifies it completely, unpacks it into
-ROOT/releases/VERSION, runs its self-check, and only then switches the
-ROOT/current link atomically, keeping ROOT/previous for rollback.`,
-		Example: `  edgecnn firmware keygen -o fleet.key
-  edgecnn firmware build --model model.q8.ecnn --target linux/arm64 --key fleet.key --version 1.0.0 -o car-1.0.0.ecfw
-  edgecnn firmware verify --pub fleet.key.pub car-1.0.0.ecfw
-  sudo edgecnn firmware install --pub fleet.key.pub --root /opt/edgecnn car-1.0.0.ecfw
-  edgecnn firmware status --root /opt/edgecnn
-  sudo edgecnn firmware rollback --root /opt/edgecnn`,
-	}
-	fw.AddCommand(keygenCmd(), buildCmd(), verifyCmd(), installCmd(), rollbackCmd(), statusCmd(), menderModuleCmd())
-	rootCmd.AddCommand(fw)
-}
 
 func keygenCmd() *cobra.Command {
 	var out string
@@ -58,14 +43,15 @@ func keygenCmd() *cobra.Command {
 
 func buildCmd() *cobra.Command {
 	var opt firmware.BuildOptions
-	var target, key, config string
+	var target, key, config, source string
 	var asJSON bool
 	var mf menderFlags
 	c := &cobra.Command{
 		Use:   "build --model M --target T --key KEY --version V -o BUNDLE",
-		Short: "Cross-compile edgecnn and pack it with a model into a signed bundle",
-		Long: `build compiles the static, cgo-free edgecnn for the target with the Go toolchain
-(run it from the edgecnn source tree, or pass --source or a prebuilt --binary),
+		Short: "Cross-compile edgecnn-device and pack it with a model into a signed bundle",
+		Long: `build compiles the static, cgo-free device binary, edgecnn-device, for the
+target with the Go toolchain (run it from the edgecnn source tree, or pass
+--source or a prebuilt --binary),
 validates the model and the run configuration (JSON or YAML: camera, threads,
 threshold, gpio rules), renders the systemd unit, and writes the signed bundle
 atomically. With --format mender it writes a signed Mender artefact instead,
@@ -73,7 +59,7 @@ whose payload is the bundle, for the update module of 'firmware mender-module'.`
 		Example: `  edgecnn firmware build --model model.q8.ecnn --target linux/arm64 --key fleet.key --version 1.0.0 -o car.ecfw
   edgecnn firmware build --model model.q8.ecnn --target linux/arm/v7 --key fleet.key --version 1.0.1 \
       --config device.yaml --device-root /opt/edgecnn -o car-armv7.ecfw
-  edgecnn firmware build --model model.q8.ecnn --target linux/arm64 --binary bin/edgecnn-linux-arm64 \
+  edgecnn firmware build --model model.q8.ecnn --target linux/arm64 --binary bin/edgecnn-device-linux-arm64 \
       --key fleet.key --version 1.0.2 -o car.ecfw
   edgecnn firmware build --model model.q8.ecnn --target linux/arm64 --key fleet.key --version 1.0.3 \
       --format mender --mender-key mender.key --device-type raspberrypi4 -o car-1.0.3.mender
@@ -102,20 +88,30 @@ whose payload is the bundle, for the update module of 'firmware mender-module'.`
 				return err
 			}
 			if config != "" {
-				c, err := firmware.ReadConfig(config)
+				c, err := configfile.Read(config)
 				if err != nil {
 					return err
 				}
 				opt.Config = &c
 			}
-			opt.Log = cmd.ErrOrStderr()
+			if opt.Binary == "" {
+				tmp, err := os.MkdirTemp("", "edgecnn-device-*")
+				if err != nil {
+					return err
+				}
+				defer os.RemoveAll(tmp)
+				opt.Binary = filepath.Join(tmp, firmware.BinaryFile)
+				if err := crossbuild.Device(cmd.Context(), source, opt.Target, opt.Binary, cmd.ErrOrStderr()); err != nil {
+					return err
+				}
+			}
 			if mo != nil {
-				m, a, err := buildMender(cmd.Context(), opt, mo)
+				m, a, err := buildMender(opt, mo)
 				if err != nil {
 					return err
 				}
 				if asJSON {
-					return printJSON(cmd.OutOrStdout(), struct {
+					return cli.PrintJSON(cmd.OutOrStdout(), struct {
 						Artifact *mender.Artifact   `json:"artifact"`
 						Manifest *firmware.Manifest `json:"manifest"`
 					}{a, m})
@@ -124,7 +120,7 @@ whose payload is the bundle, for the update module of 'firmware mender-module'.`
 				printManifest(cmd.OutOrStdout(), m)
 				return nil
 			}
-			m, err := firmware.Build(cmd.Context(), opt)
+			m, err := firmware.Build(opt)
 			if err != nil {
 				return err
 			}
@@ -132,7 +128,7 @@ whose payload is the bundle, for the update module of 'firmware mender-module'.`
 				fmt.Fprintf(cmd.ErrOrStderr(), "warning: %s is a float32 model: it runs on the device, but slower and larger than int8 (edgecnn quantize)\n", opt.Model)
 			}
 			if asJSON {
-				return printJSON(cmd.OutOrStdout(), m)
+				return cli.PrintJSON(cmd.OutOrStdout(), m)
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "wrote %s: version %s for %s\n", opt.Output, m.Version, m.Target)
 			printManifest(cmd.OutOrStdout(), m)
@@ -145,8 +141,8 @@ whose payload is the bundle, for the update module of 'firmware mender-module'.`
 	f.StringVar(&key, "key", "", "private key from 'firmware keygen'")
 	f.StringVar(&opt.Version, "version", "", "release version (letters, digits, . _ + -)")
 	f.StringVar(&config, "config", "", "run configuration, .json or .yaml (default: camera 0, threshold 0.5)")
-	f.StringVar(&opt.Binary, "binary", "", "prebuilt static edgecnn for the target instead of compiling one")
-	f.StringVar(&opt.Source, "source", "", "edgecnn module source folder (default: found from the current folder)")
+	f.StringVar(&opt.Binary, "binary", "", "prebuilt static edgecnn-device for the target instead of compiling one")
+	f.StringVar(&source, "source", "", "edgecnn module source folder (default: found from the current folder)")
 	f.StringVar(&opt.DeviceRoot, "device-root", firmware.DefaultDeviceRoot, "install root on the device, used by the systemd unit")
 	f.StringVarP(&opt.Output, "output", "o", "", "bundle file to write (.ecfw; .mender with --format mender)")
 	f.BoolVar(&asJSON, "json", false, "print the manifest as JSON")
@@ -176,7 +172,7 @@ func verifyCmd() *cobra.Command {
 				return err
 			}
 			if asJSON {
-				return printJSON(cmd.OutOrStdout(), v.Manifest)
+				return cli.PrintJSON(cmd.OutOrStdout(), v.Manifest)
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "%s: signature and %d files OK\n", args[0], len(v.Manifest.Files))
 			printManifest(cmd.OutOrStdout(), v.Manifest)
@@ -186,110 +182,6 @@ func verifyCmd() *cobra.Command {
 	c.Flags().StringVar(&pub, "pub", "", "public key from 'firmware keygen'")
 	c.Flags().BoolVar(&asJSON, "json", false, "print the manifest as JSON")
 	c.MarkFlagRequired("pub")
-	return c
-}
-
-func installCmd() *cobra.Command {
-	var opt firmware.InstallOptions
-	var pub, wrapper string
-	var asJSON bool
-	c := &cobra.Command{
-		Use:   "install --pub KEY.pub --root DIR BUNDLE",
-		Short: "Verify a bundle, unpack it as a new release, self-check it, and make it current",
-		Long: `install verifies the whole bundle before writing anything, refuses a bundle
-for another platform than this machine's (unless --force-arch), unpacks it into
-DIR/releases/VERSION through a temporary folder with every file and folder
-fsynced, runs the new binary's self-check, and then switches DIR/current in
-one atomic rename, keeping DIR/previous. Interrupted at any point, current
-still points at a complete, working release. Installing the bundle that is
-already current does nothing; another bundle with the same version is refused.`,
-		Example: `  sudo edgecnn firmware install --pub fleet.key.pub --root /opt/edgecnn car-1.0.0.ecfw
-  # stage an SD card's root file system from an x86-64 workstation
-  edgecnn firmware install --pub fleet.key.pub --root /mnt/sd/opt/edgecnn --force-arch \
-      --exec-wrapper "qemu-aarch64 -cpu cortex-a72" car-1.0.0.ecfw`,
-		Args: cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			var err error
-			if opt.Pub, err = firmware.ReadPublicKey(pub); err != nil {
-				return err
-			}
-			opt.ExecWrapper = strings.Fields(wrapper)
-			opt.Log = cmd.ErrOrStderr()
-			res, err := firmware.Install(cmd.Context(), args[0], opt)
-			if err != nil {
-				return err
-			}
-			if asJSON {
-				return printJSON(cmd.OutOrStdout(), res)
-			}
-			w := cmd.OutOrStdout()
-			if res.AlreadyCurrent {
-				fmt.Fprintf(w, "release %s is already current in %s: nothing to do\n", res.Version, opt.Root)
-				return nil
-			}
-			fmt.Fprintf(w, "installed release %s in %s (self-check %s); previous: %s\n", res.Version, res.Release, res.SelfCheck, orNone(res.Previous))
-			return nil
-		},
-	}
-	f := c.Flags()
-	f.StringVar(&pub, "pub", "", "public key the bundle must be signed with")
-	f.StringVar(&opt.Root, "root", firmware.DefaultDeviceRoot, "install root")
-	f.BoolVar(&opt.ForceArch, "force-arch", false, "install a bundle for another platform (staging)")
-	f.StringVar(&wrapper, "exec-wrapper", "", `run the self-check through this command, e.g. "qemu-aarch64 -cpu cortex-a72"`)
-	f.DurationVar(&opt.SelfCheckTimeout, "selfcheck-timeout", 0, "limit for the new binary's self-check (default 5m)")
-	f.BoolVar(&asJSON, "json", false, "print the result as JSON")
-	c.MarkFlagRequired("pub")
-	return c
-}
-
-func rollbackCmd() *cobra.Command {
-	var root string
-	var asJSON bool
-	c := &cobra.Command{
-		Use:     "rollback --root DIR",
-		Short:   "Swap DIR/current and DIR/previous atomically",
-		Example: `  sudo edgecnn firmware rollback --root /opt/edgecnn && sudo systemctl restart edgecnn`,
-		Args:    cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			st, err := firmware.Rollback(root)
-			if err != nil {
-				return err
-			}
-			if asJSON {
-				return printJSON(cmd.OutOrStdout(), st)
-			}
-			fmt.Fprintf(cmd.OutOrStdout(), "current: %s (was %s)\n", st.Current, st.Previous)
-			return nil
-		},
-	}
-	c.Flags().StringVar(&root, "root", firmware.DefaultDeviceRoot, "install root")
-	c.Flags().BoolVar(&asJSON, "json", false, "print the new status as JSON")
-	return c
-}
-
-func statusCmd() *cobra.Command {
-	var root string
-	var asJSON bool
-	c := &cobra.Command{
-		Use:   "status --root DIR",
-		Short: "Show the current and previous releases and every installed one",
-		Example: `  edgecnn firmware status --root /opt/edgecnn
-  edgecnn firmware status --root /opt/edgecnn --json`,
-		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			st, err := firmware.ReadStatus(root)
-			if err != nil {
-				return err
-			}
-			if asJSON {
-				return printJSON(cmd.OutOrStdout(), st)
-			}
-			printStatus(cmd.OutOrStdout(), st)
-			return nil
-		},
-	}
-	c.Flags().StringVar(&root, "root", firmware.DefaultDeviceRoot, "install root")
-	c.Flags().BoolVar(&asJSON, "json", false, "print the status as JSON")
 	return c
 }
 
@@ -306,35 +198,4 @@ func printManifest(w io.Writer, m *firmware.Manifest) {
 	for _, f := range m.Files {
 		fmt.Fprintf(w, "  %s %10d  %s  %s\n", f.Mode, f.Size, f.SHA256, f.Path)
 	}
-}
-
-// printStatus writes an install root's releases for people: current marked
-// *, previous -.
-func printStatus(w io.Writer, st *firmware.Status) {
-	fmt.Fprintf(w, "root %s: current %s, previous %s\n", st.Root, orNone(st.Current), orNone(st.Previous))
-	for _, r := range st.Releases {
-		mark := " "
-		switch r.Version {
-		case st.Current:
-			mark = "*"
-		case st.Previous:
-			mark = "-"
-		}
-		if r.Manifest == nil {
-			fmt.Fprintf(w, "%s %s: damaged: %s\n", mark, r.Version, r.Error)
-			continue
-		}
-		m := r.Manifest
-		fmt.Fprintf(w, "%s %s  %s  built %s  model %s (%s, %dx%d, labels %s)\n", mark, r.Version, m.Target,
-			m.Created.Format("2006-01-02 15:04"), m.Model.Name, m.Model.DType, m.Model.InputWidth, m.Model.InputHeight,
-			strings.Join(m.Model.Labels, ","))
-	}
-}
-
-// orNone is v, or "none" when v is empty.
-func orNone(v string) string {
-	if v == "" {
-		return "none"
-	}
-	return v
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/edgecnn/edgecnn/internal/cli"
 	"github.com/edgecnn/edgecnn/synth"
 )
 
@@ -62,7 +63,7 @@ folder and renamed into place; an earlier gen-data output in DIR is replaced.`,
 				Seconds: time.Since(start).Seconds(),
 			}
 			if asJSON {
-				return printJSON(cmd.OutOrStdout(), r)
+				return cli.PrintJSON(cmd.OutOrStdout(), r)
 			}
 			_, err := fmt.Fprintf(cmd.OutOrStdout(), "wrote %d images (%dx%d, classes %v) to %s and %s in %.1fs\n",
 				r.Images, size, size, synth.ClassNames, filepath.Join(out, synth.TrainDir), filepath.Join(out, synth.ValidDir), r.Seconds)

@@ -6,12 +6,13 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/edgecnn/edgecnn/internal/clitest"
 	"github.com/stretchr/testify/require"
 )
 
 func TestGenDataCommand(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "data")
-	out, _, err := runCmd(t, newGenDataCmd(), "-o", dir, "--train", "3", "--valid", "2", "--size", "16", "--seed", "5", "--json")
+	out, _, err := clitest.Run(t, newGenDataCmd(), "-o", dir, "--train", "3", "--valid", "2", "--size", "16", "--seed", "5", "--json")
 	require.NoError(t, err)
 
 	var r genDataReport
@@ -33,7 +34,7 @@ func TestGenDataCommandErrors(t *testing.T) {
 		{"-o", t.TempDir(), "--size", "2"},
 		{"-o", t.TempDir(), "--valid", "0"},
 	} {
-		_, _, err := runCmd(t, newGenDataCmd(), args...)
+		_, _, err := clitest.Run(t, newGenDataCmd(), args...)
 		require.Error(t, err, "%v", args)
 	}
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/edgecnn/edgecnn/internal/cli"
 	"github.com/edgecnn/edgecnn/model"
 	"github.com/edgecnn/edgecnn/onnx"
 )
@@ -122,7 +123,7 @@ func (j *importJob) run(cmd *cobra.Command, in string, stdout io.Writer) error {
 		rep.Layers = append(rep.Layers, layerReport{l.Name, l.Type, l.OutputShape})
 	}
 	if j.asJSON {
-		return printJSON(stdout, rep)
+		return cli.PrintJSON(stdout, rep)
 	}
 	fmt.Fprintf(stdout, "%s: %d layers, input %dx%dx%d (pixel*%g%+g), %d labels -> %s\n", in, len(m.Layers),
 		m.Input.Height, m.Input.Width, m.Input.Channels, m.Input.Scale, m.Input.Offset, len(m.Labels), j.out)

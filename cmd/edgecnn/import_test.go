@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/edgecnn/edgecnn/internal/clitest"
 	"github.com/edgecnn/edgecnn/model"
 	"github.com/edgecnn/edgecnn/train"
 )
@@ -26,14 +27,14 @@ func TestExportImportCommands(t *testing.T) {
 	if err := model.Save(src, m); err != nil {
 		t.Fatal(err)
 	}
-	out, _, err := runCmd(t, newExportCmd(), "--model", src, "-o", onnxPath)
+	out, _, err := clitest.Run(t, newExportCmd(), "--model", src, "-o", onnxPath)
 	if err != nil || !strings.Contains(out, "9 layers -> "+onnxPath) {
 		t.Fatalf("export: %v\n%s", err, out)
 	}
 
 	// Without flags: the labels and scaling the export stored.
 	back := filepath.Join(dir, "back.ecnn")
-	if _, _, err := runCmd(t, newImportCmd(), onnxPath, "-o", back); err != nil {
+	if _, _, err := clitest.Run(t, newImportCmd(), onnxPath, "-o", back); err != nil {
 		t.Fatal(err)
 	}
 	b, err := model.Load(back)
@@ -46,7 +47,7 @@ func TestExportImportCommands(t *testing.T) {
 
 	// torchvision normalisation: per channel, so a leading 1x1 conv.
 	tv := filepath.Join(dir, "tv.ecnn")
-	out, _, err = runCmd(t, newImportCmd(), onnxPath, "-o", tv, "--labels", "a,b", "--mean", "0.485,0.456,0.406", "--std", "0.229,0.224,0.225", "--bgr", "--json")
+	out, _, err = clitest.Run(t, newImportCmd(), onnxPath, "-o", tv, "--labels", "a,b", "--mean", "0.485,0.456,0.406", "--std", "0.229,0.224,0.225", "--bgr", "--json")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -69,7 +70,7 @@ func TestExportImportCommands(t *testing.T) {
 
 	// Uniform values stay in the input scaling.
 	kt := filepath.Join(dir, "keras.ecnn")
-	if _, _, err := runCmd(t, newImportCmd(), onnxPath, "-o", kt, "--scale", "0.0078431375", "--mean", "1"); err != nil {
+	if _, _, err := clitest.Run(t, newImportCmd(), onnxPath, "-o", kt, "--scale", "0.0078431375", "--mean", "1"); err != nil {
 		t.Fatal(err)
 	}
 	if k, err := model.Load(kt); err != nil || k.Input.Offset != -1 || k.Input.Scale != 0.0078431375 || k.Layers[0].Name == "preprocess" {
@@ -77,21 +78,21 @@ func TestExportImportCommands(t *testing.T) {
 	}
 
 	// Errors: the same file, bad numbers, not ONNX.
-	if _, _, err := runCmd(t, newImportCmd(), onnxPath, "-o", onnxPath); err == nil || !strings.Contains(err.Error(), "is the input file") {
+	if _, _, err := clitest.Run(t, newImportCmd(), onnxPath, "-o", onnxPath); err == nil || !strings.Contains(err.Error(), "is the input file") {
 		t.Errorf("import onto itself: %v", err)
 	}
-	if _, _, err := runCmd(t, newExportCmd(), "--model", src, "-o", src); err == nil || !strings.Contains(err.Error(), "is the input file") {
+	if _, _, err := clitest.Run(t, newExportCmd(), "--model", src, "-o", src); err == nil || !strings.Contains(err.Error(), "is the input file") {
 		t.Errorf("export onto itself: %v", err)
 	}
-	if _, _, err := runCmd(t, newImportCmd(), onnxPath, "-o", tv, "--mean", "0.4,x"); err == nil || !strings.Contains(err.Error(), `--mean "0.4,x": "x" is not a number`) {
+	if _, _, err := clitest.Run(t, newImportCmd(), onnxPath, "-o", tv, "--mean", "0.4,x"); err == nil || !strings.Contains(err.Error(), `--mean "0.4,x": "x" is not a number`) {
 		t.Errorf("bad --mean: %v", err)
 	}
-	if _, _, err := runCmd(t, newImportCmd(), onnxPath, "-o", tv, "--std", "1,2"); err == nil || !strings.Contains(err.Error(), "2 std values for 3 channels") {
+	if _, _, err := clitest.Run(t, newImportCmd(), onnxPath, "-o", tv, "--std", "1,2"); err == nil || !strings.Contains(err.Error(), "2 std values for 3 channels") {
 		t.Errorf("bad --std: %v", err)
 	}
 	junk := filepath.Join(dir, "junk.onnx")
 	os.WriteFile(junk, []byte("\xff\xffjunk"), 0o644)
-	if _, _, err := runCmd(t, newImportCmd(), junk, "-o", filepath.Join(dir, "j.ecnn")); err == nil || !strings.Contains(err.Error(), junk+": not an ONNX model") {
+	if _, _, err := clitest.Run(t, newImportCmd(), junk, "-o", filepath.Join(dir, "j.ecnn")); err == nil || !strings.Contains(err.Error(), junk+": not an ONNX model") {
 		t.Errorf("junk: %v", err)
 	}
 	if _, err := os.Stat(filepath.Join(dir, "j.ecnn")); !os.IsNotExist(err) {

@@ -12,6 +12,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/edgecnn/edgecnn/infer/randmodel"
+	"github.com/edgecnn/edgecnn/internal/cli"
+	"github.com/edgecnn/edgecnn/internal/clitest"
 	"github.com/edgecnn/edgecnn/internal/imagefile/imagefiletest"
 	"github.com/edgecnn/edgecnn/model"
 )
@@ -46,14 +48,14 @@ func inferFixture(t *testing.T) (modelPath, dir string) {
 // failing exit at the end.
 func TestInferCommand(t *testing.T) {
 	modelPath, dir := inferFixture(t)
-	stdout, stderr, err := runCmd(t, newInferCmd(), "--model", modelPath, "--json", "--threads", "2", dir)
+	stdout, stderr, err := clitest.Run(t, cli.NewInferCmd(), "--model", modelPath, "--json", "--threads", "2", dir)
 	require.ErrorContains(t, err, "1 of 4 images could not be classified")
 	require.Contains(t, stderr, "broken.png: cannot decode")
 	lines := strings.Split(strings.TrimSpace(stdout), "\n")
 	require.Len(t, lines, 3)
 	var files []string
 	for _, l := range lines {
-		var r inferLine
+		var r cli.InferLine
 		require.NoError(t, json.Unmarshal([]byte(l), &r))
 		files = append(files, filepath.Base(r.File))
 		require.Len(t, r.Probabilities, 2)
@@ -63,11 +65,11 @@ func TestInferCommand(t *testing.T) {
 	}
 	require.Equal(t, []string{"a.png", "b.png", "c.png"}, files)
 
-	stdout, _, err = runCmd(t, newInferCmd(), "--model", modelPath, filepath.Join(dir, "a.png"))
+	stdout, _, err = clitest.Run(t, cli.NewInferCmd(), "--model", modelPath, filepath.Join(dir, "a.png"))
 	require.NoError(t, err)
 	require.Regexp(t, `a\.png\t(Car|Truck)\t0\.\d{4}\tCar=0\.\d{4}\tTruck=0\.\d{4}\n`, stdout)
 
-	_, _, err = runCmd(t, newInferCmd(), "--model", filepath.Join(dir, "missing.ecnn"), dir)
+	_, _, err = clitest.Run(t, cli.NewInferCmd(), "--model", filepath.Join(dir, "missing.ecnn"), dir)
 	require.ErrorContains(t, err, "missing.ecnn")
 }
 
@@ -75,7 +77,7 @@ func TestInferCommand(t *testing.T) {
 // within 10% of the lower bound and below the naive plan.
 func TestInspectCommand(t *testing.T) {
 	modelPath, _ := inferFixture(t)
-	stdout, _, err := runCmd(t, newInspectCmd(), "--model", modelPath, "--json")
+	stdout, _, err := clitest.Run(t, newInspectCmd(), "--model", modelPath, "--json")
 	require.NoError(t, err)
 	var s struct {
 		MACs        int64 `json:"macs"`
@@ -95,7 +97,7 @@ func TestInspectCommand(t *testing.T) {
 	require.Less(t, s.Arena, s.Naive)
 	require.Positive(t, s.WeightBytes)
 
-	stdout, _, err = runCmd(t, newInspectCmd(), "--model", modelPath)
+	stdout, _, err = clitest.Run(t, newInspectCmd(), "--model", modelPath)
 	require.NoError(t, err)
 	require.Contains(t, stdout, "MaxPool2D")
 	require.Contains(t, stdout, "the lower bound")
@@ -106,7 +108,7 @@ func TestBenchCommand(t *testing.T) {
 	modelPath, _ := inferFixture(t)
 	defer rootCmd.SetArgs(nil)
 	defer rootCmd.SetOut(nil)
-	stdout, _, err := runCmd(t, rootCmd, "bench", "--model", modelPath, "--frames", "5", "--warmup", "1", "--threads", "1,2", "--json")
+	stdout, _, err := clitest.Run(t, rootCmd, "bench", "--model", modelPath, "--frames", "5", "--warmup", "1", "--threads", "1,2", "--json")
 	require.NoError(t, err)
 	lines := strings.Split(strings.TrimSpace(stdout), "\n")
 	require.Len(t, lines, 2)
@@ -123,7 +125,7 @@ func TestBenchCommand(t *testing.T) {
 	// Flags keep their values between runs.
 	bench.model, bench.asJSON = "", false
 	benchCmd.Flags().Lookup("model").Changed = false
-	stdout, _, err = runCmd(t, rootCmd, "bench", "--arch", "seed-tutorial", "--image-size", "16", "--frames", "2", "--warmup", "0", "--threads", "1")
+	stdout, _, err = clitest.Run(t, rootCmd, "bench", "--arch", "seed-tutorial", "--image-size", "16", "--frames", "2", "--warmup", "0", "--threads", "1")
 	require.NoError(t, err)
 	require.Contains(t, stdout, "int8 [16 16 3]")
 	require.Contains(t, stdout, "threads 1: median")

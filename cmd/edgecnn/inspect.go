@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/edgecnn/edgecnn/infer"
+	"github.com/edgecnn/edgecnn/internal/cli"
 )
 
 func init() { rootCmd.AddCommand(newInspectCmd()) }
@@ -35,9 +36,9 @@ and against the lower bound (the most bytes of tensors alive at one time).`,
 			}
 			defer rt.Close()
 			s := rt.Summary()
-			s.Kernel = kernelName(s.DType)
+			s.Kernel = cli.KernelName(s.DType)
 			if asJSON {
-				return printJSON(cmd.OutOrStdout(), struct {
+				return cli.PrintJSON(cmd.OutOrStdout(), struct {
 					File   string   `json:"file"`
 					Labels []string `json:"labels"`
 					infer.Summary

@@ -2,22 +2,9 @@ package main
 
 import (
 	"github.com/edgecnn/edgecnn/dataset"
-	"github.com/edgecnn/edgecnn/infer"
 	"github.com/edgecnn/edgecnn/model"
 	"github.com/edgecnn/edgecnn/train"
 )
-
-// floatKernels names the runtime's float32 code, which float32 and float16
-// models run on (the int8 kernel sets only run int8 models).
-const floatKernels = "float32-go"
-
-// kernelName names the kernels that run a model of dtype d on this CPU.
-func kernelName(d model.DType) string {
-	if d == model.Int8 {
-		return infer.KernelPath()
-	}
-	return floatKernels
-}
 
 // loadFloatNet reads a float model file and builds the trainer's network
 // from it.

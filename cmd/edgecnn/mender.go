@@ -1,14 +1,12 @@
 package main
 
 import (
-	"context"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
 	"strings"
 
-	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
 	"github.com/edgecnn/edgecnn/firmware"
@@ -61,7 +59,7 @@ func (m *menderFlags) check() (*mender.Options, error) {
 
 // buildMender builds the bundle into a temporary file and wraps it into
 // the artefact opt.Output names.
-func buildMender(ctx context.Context, opt firmware.BuildOptions, mo *mender.Options) (*firmware.Manifest, *mender.Artifact, error) {
+func buildMender(opt firmware.BuildOptions, mo *mender.Options) (*firmware.Manifest, *mender.Artifact, error) {
 	tmp, err := os.MkdirTemp("", "edgecnn-mender-*")
 	if err != nil {
 		return nil, nil, err
@@ -69,7 +67,7 @@ func buildMender(ctx context.Context, opt firmware.BuildOptions, mo *mender.Opti
 	defer os.RemoveAll(tmp)
 	mo.Output = opt.Output
 	opt.Output = filepath.Join(tmp, "bundle.ecfw")
-	m, err := firmware.Build(ctx, opt)
+	m, err := firmware.Build(opt)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -83,43 +81,4 @@ func printArtifact(w io.Writer, a *mender.Artifact) {
 	fmt.Fprintf(w, "wrote %s: Mender artefact %s for device types %s, update module %q\n",
 		a.Output, a.Name, strings.Join(a.DeviceTypes, ", "), a.Module)
 	fmt.Fprintf(w, "payload   %s, %d bytes, sha256 %s\n", a.Payload, a.PayloadSize, a.PayloadSHA256)
-}
-
-func menderModuleCmd() *cobra.Command {
-	var out string
-	var force bool
-	c := &cobra.Command{
-		Use:   "mender-module [-o FILE]",
-		Short: "Install the Mender update module that installs edgecnn artefacts",
-		Long: `mender-module writes edgecnn's update module for the Mender client, by default
-to ` + mender.ModuleDir + `/` + mender.ModuleName + ` (run it as root on each device, or
-put the file into the image). The module hands an artefact's bundle to
-"edgecnn firmware install" and undoes a failed deployment with
-"edgecnn firmware rollback". It reads EDGECNN_ROOT (default /opt/edgecnn) and
-EDGECNN_PUB (default /etc/edgecnn/fleet.key.pub, the bundle public key) from
-/etc/default/edgecnn-mender. "-o -" prints the script.`,
-		Example: `  sudo edgecnn firmware mender-module
-  edgecnn firmware mender-module -o rootfs/usr/share/mender/modules/v3/edgecnn
-  edgecnn firmware mender-module -o - | less`,
-		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			if out == "-" {
-				_, err := cmd.OutOrStdout().Write(mender.ModuleScript)
-				return err
-			}
-			installed, err := mender.InstallModule(out, force)
-			if err != nil {
-				return err
-			}
-			if installed {
-				fmt.Fprintf(cmd.OutOrStdout(), "wrote the update module %s\n", out)
-			} else {
-				fmt.Fprintf(cmd.OutOrStdout(), "%s is already this update module\n", out)
-			}
-			return nil
-		},
-	}
-	c.Flags().StringVarP(&out, "output", "o", filepath.Join(mender.ModuleDir, mender.ModuleName), "file to write (- for stdout)")
-	c.Flags().BoolVar(&force, "force", false, "replace a different file")
-	return c
 }

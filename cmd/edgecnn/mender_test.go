@@ -19,6 +19,7 @@ import (
 
 	"github.com/edgecnn/edgecnn/firmware"
 	"github.com/edgecnn/edgecnn/firmware/mender"
+	"github.com/edgecnn/edgecnn/internal/clitest"
 	"github.com/edgecnn/edgecnn/internal/testmodels"
 	"github.com/edgecnn/edgecnn/model"
 )
@@ -74,11 +75,12 @@ func TestMenderEndToEnd(t *testing.T) {
 	if err != nil {
 		t.Skip("mender-artifact is not installed (apt-get install mender-artifact)")
 	}
-	bin := buildEdgecnn(t, runtime.GOARCH)
+	bin := clitest.Build(t, clitest.WorkstationPkg, runtime.GOARCH)
+	dev := clitest.Build(t, clitest.DevicePkg, runtime.GOARCH)
 	dir := t.TempDir()
 	pathDir := filepath.Join(dir, "bin")
 	require.NoError(t, os.MkdirAll(pathDir, 0o755))
-	require.NoError(t, os.Symlink(bin, filepath.Join(pathDir, "edgecnn")))
+	require.NoError(t, os.Symlink(dev, filepath.Join(pathDir, "edgecnn-device")))
 	// systemctl stand-in: logs its arguments; is-active answers $ACTIVE.
 	require.NoError(t, os.WriteFile(filepath.Join(pathDir, "systemctl"), []byte(
 		"#!/bin/sh\necho \"$*\" >>\"$SYSTEMCTL_LOG\"\ncase \"$1\" in is-active) exit \"$(cat \"$ACTIVE\")\";; esac\n"), 0o755))
@@ -94,9 +96,9 @@ func TestMenderEndToEnd(t *testing.T) {
 	require.NoError(t, model.Save(modelPath, m))
 
 	fleetKey := filepath.Join(dir, "fleet.key")
-	runBinary(t, nil, bin, "firmware", "keygen", "-o", fleetKey)
+	clitest.RunBinary(t, nil, bin, "firmware", "keygen", "-o", fleetKey)
 	otherKey := filepath.Join(dir, "other.key")
-	runBinary(t, nil, bin, "firmware", "keygen", "-o", otherKey)
+	clitest.RunBinary(t, nil, bin, "firmware", "keygen", "-o", otherKey)
 	ec, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	require.NoError(t, err)
 	der, err := x509.MarshalECPrivateKey(ec)
@@ -115,8 +117,8 @@ func TestMenderEndToEnd(t *testing.T) {
 
 	artifact := func(version, key string) string {
 		out := filepath.Join(dir, "cars-"+version+".mender")
-		stdout, _ := runBinary(t, nil, bin, "firmware", "build", "--model", modelPath, "--target", firmware.HostTarget().String(),
-			"--binary", bin, "--key", key, "--version", version, "--device-root", d.root,
+		stdout, _ := clitest.RunBinary(t, nil, bin, "firmware", "build", "--model", modelPath, "--target", firmware.HostTarget().String(),
+			"--binary", dev, "--key", key, "--version", version, "--device-root", d.root,
 			"--format", "mender", "--mender-key", menderKey, "--device-type", "raspberrypi4", "--json", "-o", out)
 		var res struct {
 			Artifact mender.Artifact
@@ -138,9 +140,9 @@ func TestMenderEndToEnd(t *testing.T) {
 	// The CLI installs the module; a second run finds it in place; a
 	// changed file is replaced only with --force.
 	d.module = filepath.Join(dir, "modules", "v3", "edgecnn")
-	stdout, _ := runBinary(t, nil, bin, "firmware", "mender-module", "-o", d.module)
+	stdout, _ := clitest.RunBinary(t, nil, dev, "firmware", "mender-module", "-o", d.module)
 	require.Contains(t, string(stdout), "wrote the update module")
-	stdout, _ = runBinary(t, nil, bin, "firmware", "mender-module", "-o", d.module)
+	stdout, _ = clitest.RunBinary(t, nil, dev, "firmware", "mender-module", "-o", d.module)
 	require.Contains(t, string(stdout), "already this update module")
 
 	out, err := d.run("SupportsRollback", "")
@@ -150,7 +152,7 @@ func TestMenderEndToEnd(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, "No\n", out)
 
-	// First deployment: no release yet, so the edgecnn on PATH installs.
+	// First deployment: no release yet, so the edgecnn-device on PATH installs.
 	a1 := artifact("1.0.0", fleetKey)
 	f1 := d.files(a1)
 	_, err = d.run("ArtifactInstall", f1)
@@ -183,7 +185,7 @@ func TestMenderEndToEnd(t *testing.T) {
 	require.NoError(t, err)
 	require.Contains(t, out, "rolling back")
 	require.Equal(t, "releases/1.1.0", d.current())
-	stdout, _ = runBinary(t, nil, bin, "firmware", "status", "--root", d.root)
+	stdout, _ = clitest.RunBinary(t, nil, dev, "firmware", "status", "--root", d.root)
 	require.Contains(t, string(stdout), "current 1.1.0, previous 1.2.0")
 
 	// A bundle signed with another ed25519 key is refused by edgecnn's
@@ -229,7 +231,7 @@ func TestBuildFormatFlags(t *testing.T) {
 		{[]string{"--format", "mender", "--mender-key", menderKey}, "needs --device-type"},
 		{[]string{"--format", "mender", "--mender-key", filepath.Join(dir, "fleet.key"), "--device-type", "raspberrypi4"}, "fleet.key: no such file"},
 	} {
-		_, _, err := runCmd(t, buildCmd(), append(append([]string{}, base...), c.args...)...)
+		_, _, err := clitest.Run(t, buildCmd(), append(append([]string{}, base...), c.args...)...)
 		require.ErrorContains(t, err, c.want, c.args)
 	}
 	_, err = os.Stat(filepath.Join(dir, "out"))

@@ -8,6 +8,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/stretchr/testify/require"
 
+	"github.com/edgecnn/edgecnn/internal/clitest"
 	"github.com/edgecnn/edgecnn/synth"
 )
 
@@ -17,7 +18,7 @@ import (
 func TestOutputOverInputRefused(t *testing.T) {
 	dir := t.TempDir()
 	t.Chdir(dir)
-	saveUntrained(t, "m.ecnn", 1)
+	clitest.SaveUntrained(t, "m.ecnn", 1)
 	require.NoError(t, os.WriteFile("c.table", []byte("calibration table"), 0o644))
 	require.NoError(t, os.WriteFile("fleet.key", []byte("key"), 0o600))
 	require.NoError(t, os.WriteFile("net.yaml", []byte("layers: []\n"), 0o644))
@@ -45,7 +46,7 @@ func TestOutputOverInputRefused(t *testing.T) {
 		{"train -o inside data", newTrainCmd, "data/train/Car", []string{"--data", "data/train", "-o", "data/train/Car/m.ecnn"}, "inside --data"},
 	} {
 		before := snapshotPath(t, c.input)
-		_, _, err := runCmd(t, c.cmd(), c.args...)
+		_, _, err := clitest.Run(t, c.cmd(), c.args...)
 		require.ErrorContains(t, err, c.want, c.name)
 		require.Equal(t, before, snapshotPath(t, c.input), "%s: the input changed", c.name)
 	}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/edgecnn/edgecnn/internal/cli"
 	"github.com/edgecnn/edgecnn/model"
 	"github.com/edgecnn/edgecnn/parity"
 )
@@ -26,7 +27,7 @@ func registerBudget(cmd *cobra.Command, b *parity.Budget) {
 func budgetError(err error) error {
 	var be *parity.BudgetError
 	if errors.As(err, &be) {
-		return &exitError{code: budgetExitCode, err: err}
+		return &cli.ExitError{Code: budgetExitCode, Err: err}
 	}
 	return err
 }
@@ -81,7 +82,7 @@ loss above --max-drop points or an agreement below --min-agreement.`,
 			if err != nil {
 				return err
 			}
-			res, err := parity.Compare(fm, qm, ds, parity.Options{Workers: resolveThreads(workers), LayerImages: layerImages})
+			res, err := parity.Compare(fm, qm, ds, parity.Options{Workers: cli.ResolveThreads(workers), LayerImages: layerImages})
 			if err != nil {
 				return err
 			}
@@ -91,7 +92,7 @@ loss above --max-drop points or an agreement below --min-agreement.`,
 				if verdict != nil {
 					r.Failed = verdict.Error()
 				}
-				if err := printJSON(cmd.OutOrStdout(), r); err != nil {
+				if err := cli.PrintJSON(cmd.OutOrStdout(), r); err != nil {
 					return err
 				}
 			} else {
@@ -111,7 +112,7 @@ loss above --max-drop points or an agreement below --min-agreement.`,
 	for _, name := range []string{"float", "int8", "data"} {
 		cmd.MarkFlagRequired(name)
 	}
-	addMaxPixelsFlag(cmd)
+	cli.AddMaxPixelsFlag(cmd)
 	return cmd
 }
 

@@ -5,6 +5,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/edgecnn/edgecnn/internal/cli"
 	"github.com/edgecnn/edgecnn/internal/imagefile"
 	"github.com/edgecnn/edgecnn/model"
 	"github.com/edgecnn/edgecnn/preprocess"
@@ -32,7 +33,7 @@ for int8 models too).`,
 			if err != nil {
 				return err
 			}
-			files, err := inferFiles(args)
+			files, err := cli.InferFiles(args)
 			if err != nil {
 				return err
 			}
@@ -44,12 +45,12 @@ for int8 models too).`,
 					failed++
 					continue
 				}
-				if err := printResult(cmd.OutOrStdout(), asJSON, file, p.label, p.probability, m.Labels, p.probabilities, nil); err != nil {
+				if err := cli.PrintResult(cmd.OutOrStdout(), asJSON, file, p.label, p.probability, m.Labels, p.probabilities, nil); err != nil {
 					return err
 				}
 			}
 			if failed > 0 {
-				return &exitError{code: 1, err: fmt.Errorf("%d of %d images could not be classified", failed, len(files))}
+				return &cli.ExitError{Code: 1, Err: fmt.Errorf("%d of %d images could not be classified", failed, len(files))}
 			}
 			return nil
 		},
@@ -57,7 +58,7 @@ for int8 models too).`,
 	c.Flags().StringVar(&modelPath, "model", "", "float model (.ecnn)")
 	c.Flags().BoolVar(&asJSON, "json", false, "print one JSON object per image, as infer --json does (file, label, probability, probabilities by label)")
 	c.MarkFlagRequired("model")
-	addMaxPixelsFlag(c)
+	cli.AddMaxPixelsFlag(c)
 	return c
 }
 

@@ -10,6 +10,8 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/stretchr/testify/require"
 
+	"github.com/edgecnn/edgecnn/internal/cli"
+	"github.com/edgecnn/edgecnn/internal/clitest"
 	"github.com/edgecnn/edgecnn/synth"
 )
 
@@ -18,7 +20,7 @@ import (
 func TestPredictAndInferJSONAgree(t *testing.T) {
 	dir := t.TempDir()
 	model := filepath.Join(dir, "m.ecnn")
-	saveUntrained(t, model, 1)
+	clitest.SaveUntrained(t, model, 1)
 	require.NoError(t, synth.Generate(filepath.Join(dir, "data"), 2, 1, 16, 1))
 	images := filepath.Join(dir, "data", "valid")
 
@@ -31,9 +33,9 @@ func TestPredictAndInferJSONAgree(t *testing.T) {
 		}
 		return objs
 	}
-	pout, stderr, err := runCmd(t, newPredictCmd(), "--model", model, "--json", images)
+	pout, stderr, err := clitest.Run(t, newPredictCmd(), "--model", model, "--json", images)
 	require.NoError(t, err, stderr)
-	iout, stderr, err := runCmd(t, newInferCmd(), "--model", model, "--json", images)
+	iout, stderr, err := clitest.Run(t, cli.NewInferCmd(), "--model", model, "--json", images)
 	require.NoError(t, err, stderr)
 	p, i := decode(pout), decode(iout)
 	require.Len(t, p, 2)
@@ -55,12 +57,12 @@ func TestPredictAndInferJSONAgree(t *testing.T) {
 func TestEmptyFolderIsNamed(t *testing.T) {
 	dir := t.TempDir()
 	model := filepath.Join(dir, "m.ecnn")
-	saveUntrained(t, model, 1)
+	clitest.SaveUntrained(t, model, 1)
 	empty := filepath.Join(dir, "no-photos")
 	require.NoError(t, os.Mkdir(empty, 0o755))
 	require.NoError(t, os.WriteFile(filepath.Join(empty, "notes.txt"), []byte("x"), 0o644))
-	for _, c := range []func() *cobra.Command{newInferCmd, newPredictCmd} {
-		_, _, err := runCmd(t, c(), "--model", model, empty)
+	for _, c := range []func() *cobra.Command{cli.NewInferCmd, newPredictCmd} {
+		_, _, err := clitest.Run(t, c(), "--model", model, empty)
 		require.ErrorContains(t, err, empty+": no images found")
 	}
 }

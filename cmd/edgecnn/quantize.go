@@ -4,35 +4,19 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"text/tabwriter"
-	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/edgecnn/edgecnn/calib"
 	"github.com/edgecnn/edgecnn/dataset"
+	"github.com/edgecnn/edgecnn/internal/cli"
 	"github.com/edgecnn/edgecnn/internal/samefile"
 	"github.com/edgecnn/edgecnn/model"
 	"github.com/edgecnn/edgecnn/parity"
+	"github.com/edgecnn/edgecnn/pipeline"
 	"github.com/edgecnn/edgecnn/quantize"
 )
-
-// quantizeReport is what quantize prints with --json.
-type quantizeReport struct {
-	Model        string              `json:"model"`
-	Output       string              `json:"output"`
-	DType        model.DType         `json:"dtype"`
-	Calib        string              `json:"calib,omitempty"`
-	FloatBytes   int64               `json:"float_bytes"`
-	OutputBytes  int64               `json:"output_bytes"`
-	Weights      *quantize.Report    `json:"weights,omitempty"`
-	Activations  []parity.LayerError `json:"activations,omitempty"`
-	Parity       *parity.Result      `json:"parity,omitempty"`
-	Budget       *parity.Budget      `json:"budget,omitempty"`
-	BudgetBroken string              `json:"budget_broken,omitempty"`
-	Probes       int                 `json:"probes"`
-}
 
 // quantizeJob holds quantize's flags.
 type quantizeJob struct {
@@ -92,7 +76,7 @@ images, the weight sizes, and the model sizes.
 	for _, name := range []string{"model", "output"} {
 		cmd.MarkFlagRequired(name)
 	}
-	addMaxPixelsFlag(cmd)
+	cli.AddMaxPixelsFlag(cmd)
 	return cmd
 }
 
@@ -105,85 +89,37 @@ func (j *quantizeJob) run(stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	rep := quantizeReport{Model: j.modelPath, Output: j.out, DType: model.DType(j.dtype)}
-	var q *model.Model
-	var calibSet *dataset.Dataset // images for the per-layer report and probes
-	switch rep.DType {
+	opt := pipeline.QuantizeOptions{Model: m, Source: j.modelPath, DType: model.DType(j.dtype), Budget: j.budget, Force: j.force,
+		Probes: j.probes, ReportImages: j.reportImages, Workers: cli.ResolveThreads(j.workers), Output: j.out,
+		Warn: func(msg string) { fmt.Fprintln(stderr, "warning:", msg) }}
+	switch opt.DType {
 	case model.Int8:
-		var t *calib.Table
-		if t, calibSet, err = j.table(m, stderr); err != nil {
-			return err
-		}
-		rep.Calib = q8Calib(t)
-		if q, rep.Weights, err = quantize.Quantize(m, t, quantize.Options{Source: j.modelPath}); err != nil {
+		if opt.Table, opt.Calib, err = j.table(m, stderr); err != nil {
 			return err
 		}
 	case model.Float16:
-		if q, err = quantize.Float16(m); err != nil {
-			return err
-		}
 		if j.dataDir != "" {
-			if calibSet, err = datasetForModel(j.dataDir, m); err != nil {
+			if opt.Calib, err = datasetForModel(j.dataDir, m); err != nil {
 				return err
 			}
 		}
 	default:
 		return fmt.Errorf("--dtype %q: want int8 or float16", j.dtype)
 	}
-	q.Provenance.Created = time.Now().UTC()
-	q.Provenance.Tool = "edgecnn quantize"
-
-	var valid *dataset.Dataset
 	if j.validDir != "" {
-		if valid, err = datasetForModel(j.validDir, m); err != nil {
+		if opt.Valid, err = datasetForModel(j.validDir, m); err != nil {
 			return err
 		}
 	}
-	if calibSet == nil {
-		calibSet = valid
+	rep, err := pipeline.Quantize(opt)
+	if rep != nil && err != nil { // the model broke the parity budget
+		j.print(stdout, rep)
+		return budgetError(fmt.Errorf("%w (--force writes it anyway)", err))
 	}
-	var verdict error
-	if calibSet != nil {
-		if rep.Activations, err = parity.LayerErrors(m, q, calibSet, j.reportImages); err != nil {
-			return err
-		}
-	}
-	if valid != nil {
-		if rep.Parity, err = parity.Compare(m, q, valid, parity.Options{Workers: resolveThreads(j.workers)}); err != nil {
-			return err
-		}
-		rep.Parity.Layers = rep.Activations
-		rep.Budget = &j.budget
-		q.Parity = rep.Parity.Parity()
-		if verdict = rep.Parity.Check(j.budget); verdict != nil {
-			rep.BudgetBroken = verdict.Error()
-		}
-	}
-	if verdict != nil && !j.force {
-		j.print(stdout, &rep)
-		return budgetError(fmt.Errorf("%s not written: %w (--force writes it anyway)", j.out, verdict))
-	}
-	if verdict != nil {
-		fmt.Fprintf(stderr, "warning: writing %s although it breaks the parity budget: %v\n", j.out, verdict)
-	}
-	if calibSet != nil && j.probes > 0 {
-		if err := parity.AddProbes(q, calibSet, j.probes); err != nil {
-			return err
-		}
-	} else if j.probes > 0 {
-		fmt.Fprintln(stderr, "warning: no images for self-check probes (pass --data or --valid); the model stores none")
-	}
-	rep.Probes = len(q.Probes)
-	if err := model.Save(j.out, q); err != nil {
+	if err != nil {
 		return err
 	}
-	if rep.FloatBytes, err = fileSize(j.modelPath); err != nil {
-		return err
-	}
-	if rep.OutputBytes, err = fileSize(j.out); err != nil {
-		return err
-	}
-	return j.print(stdout, &rep)
+	return j.print(stdout, rep)
 }
 
 // table reads --calib or calibrates on --data; it also returns the
@@ -209,21 +145,9 @@ func (j *quantizeJob) table(m *model.Model, stderr io.Writer) (*calib.Table, *da
 	return nil, nil, errors.New("int8 quantisation needs --calib TABLE or --data DIR (calibration images)")
 }
 
-func q8Calib(t *calib.Table) string {
-	return fmt.Sprintf("%s on %d images (seed %d)", t.Method, t.Samples, t.Seed)
-}
-
-func fileSize(path string) (int64, error) {
-	st, err := os.Stat(path)
-	if err != nil {
-		return 0, err
-	}
-	return st.Size(), nil
-}
-
-func (j *quantizeJob) print(w io.Writer, r *quantizeReport) error {
+func (j *quantizeJob) print(w io.Writer, r *pipeline.QuantizeReport) error {
 	if j.asJSON {
-		return printJSON(w, r)
+		return cli.PrintJSON(w, r)
 	}
 	if r.OutputBytes > 0 {
 		fmt.Fprintf(w, "wrote %s (%s", r.Output, r.DType)

@@ -10,9 +10,11 @@ import (
 
 	"github.com/edgecnn/edgecnn/calib"
 	"github.com/edgecnn/edgecnn/infer"
+	"github.com/edgecnn/edgecnn/internal/cli"
+	"github.com/edgecnn/edgecnn/internal/clitest"
 	"github.com/edgecnn/edgecnn/model"
+	"github.com/edgecnn/edgecnn/pipeline"
 	"github.com/edgecnn/edgecnn/synth"
-	"github.com/edgecnn/edgecnn/train"
 )
 
 // quantFixture is a folder with generated car/truck images (16x16) and an
@@ -24,23 +26,14 @@ func newQuantFixture(t *testing.T) quantFixture {
 	require.NoError(t, synth.Generate(filepath.Join(dir, "data"), 30, 20, 16, 1))
 	f := quantFixture{dir: dir, train: filepath.Join(dir, "data", synth.TrainDir), valid: filepath.Join(dir, "data", synth.ValidDir),
 		model: filepath.Join(dir, "model.ecnn")}
-	saveUntrained(t, f.model, 1)
+	clitest.SaveUntrained(t, f.model, 1)
 	return f
-}
-
-func saveUntrained(t *testing.T, path string, seed int64) {
-	net, err := train.Preset("seed-tutorial", 16, 16, 3, 2)
-	require.NoError(t, err)
-	require.NoError(t, net.Init(seed))
-	m, err := net.ToModel(synth.ClassNames, model.Preprocess{Height: 16, Width: 16, Channels: 3, Interpolation: "bilinear", Scale: 1.0 / 255})
-	require.NoError(t, err)
-	require.NoError(t, model.Save(path, m))
 }
 
 func TestCalibQuantizeParityCommands(t *testing.T) {
 	f := newQuantFixture(t)
 	table := filepath.Join(f.dir, "calib.table")
-	out, _, err := runCmd(t, newCalibCmd(), "--model", f.model, "--data", f.train, "--samples", "40", "--method", "percentile", "--percentile", "99.9", "-o", table, "--json")
+	out, _, err := clitest.Run(t, newCalibCmd(), "--model", f.model, "--data", f.train, "--samples", "40", "--method", "percentile", "--percentile", "99.9", "-o", table, "--json")
 	require.NoError(t, err)
 	var tab calib.Table
 	require.NoError(t, json.Unmarshal([]byte(out), &tab))
@@ -52,9 +45,9 @@ func TestCalibQuantizeParityCommands(t *testing.T) {
 
 	q8 := filepath.Join(f.dir, "model.q8.ecnn")
 	loose := []string{"--max-drop", "100", "--min-agreement", "0"}
-	out, _, err = runCmd(t, newQuantizeCmd(), append([]string{"--model", f.model, "--calib", table, "--data", f.train, "--valid", f.valid, "-o", q8, "--json"}, loose...)...)
+	out, _, err = clitest.Run(t, newQuantizeCmd(), append([]string{"--model", f.model, "--calib", table, "--data", f.train, "--valid", f.valid, "-o", q8, "--json"}, loose...)...)
 	require.NoError(t, err)
-	var rep quantizeReport
+	var rep pipeline.QuantizeReport
 	require.NoError(t, json.Unmarshal([]byte(out), &rep))
 	require.Equal(t, 4, rep.Probes)
 	require.NotNil(t, rep.Parity)
@@ -71,7 +64,7 @@ func TestCalibQuantizeParityCommands(t *testing.T) {
 	require.NoError(t, rt.SelfCheck(), "the stored probes match the runtime")
 	rt.Close()
 
-	out, _, err = runCmd(t, newParityCmd(), append([]string{"--float", f.model, "--int8", q8, "--data", f.valid, "--json"}, loose...)...)
+	out, _, err = clitest.Run(t, newParityCmd(), append([]string{"--float", f.model, "--int8", q8, "--data", f.valid, "--json"}, loose...)...)
 	require.NoError(t, err)
 	var keys map[string]any
 	require.NoError(t, json.Unmarshal([]byte(out), &keys))
@@ -80,7 +73,7 @@ func TestCalibQuantizeParityCommands(t *testing.T) {
 	}
 	require.Equal(t, true, keys["passed"])
 
-	out, _, err = runCmd(t, newParityCmd(), append([]string{"--float", f.model, "--int8", q8, "--data", f.valid}, loose...)...)
+	out, _, err = clitest.Run(t, newParityCmd(), append([]string{"--float", f.model, "--int8", q8, "--data", f.valid}, loose...)...)
 	require.NoError(t, err)
 	for _, s := range []string{"top-1 agreement", "Truck", "SQNR dB", "conv2d_2"} {
 		require.Contains(t, out, s)
@@ -93,39 +86,39 @@ func TestParityBudgetExitCode(t *testing.T) {
 	f := newQuantFixture(t)
 	q8 := filepath.Join(f.dir, "model.q8.ecnn")
 	impossible := []string{"--min-agreement", "1.01"}
-	_, _, err := runCmd(t, newQuantizeCmd(), append([]string{"--model", f.model, "--data", f.train, "--valid", f.valid, "--method", "minmax", "-o", q8}, impossible...)...)
+	_, _, err := clitest.Run(t, newQuantizeCmd(), append([]string{"--model", f.model, "--data", f.train, "--valid", f.valid, "--method", "minmax", "-o", q8}, impossible...)...)
 	require.Error(t, err)
-	require.Equal(t, budgetExitCode, exitCode(err))
+	require.Equal(t, budgetExitCode, cli.ExitCode(err))
 	require.ErrorContains(t, err, "not written")
 	require.ErrorContains(t, err, "worst layers:")
 	require.NoFileExists(t, q8)
 
-	_, _, err = runCmd(t, newQuantizeCmd(), append([]string{"--model", f.model, "--data", f.train, "--valid", f.valid, "--method", "minmax", "-o", q8, "--force"}, impossible...)...)
+	_, _, err = clitest.Run(t, newQuantizeCmd(), append([]string{"--model", f.model, "--data", f.train, "--valid", f.valid, "--method", "minmax", "-o", q8, "--force"}, impossible...)...)
 	require.NoError(t, err)
 	require.FileExists(t, q8)
 
-	out, _, err := runCmd(t, newParityCmd(), append([]string{"--float", f.model, "--int8", q8, "--data", f.valid}, impossible...)...)
+	out, _, err := clitest.Run(t, newParityCmd(), append([]string{"--float", f.model, "--int8", q8, "--data", f.valid}, impossible...)...)
 	require.Error(t, err)
-	require.Equal(t, budgetExitCode, exitCode(err))
+	require.Equal(t, budgetExitCode, cli.ExitCode(err))
 	require.Contains(t, out, "parity on", "the report is printed before the verdict")
 }
 
 func TestQuantizeCommandErrors(t *testing.T) {
 	f := newQuantFixture(t)
 	table := filepath.Join(f.dir, "calib.table")
-	_, _, err := runCmd(t, newCalibCmd(), "--model", f.model, "--data", f.train, "--method", "minmax", "-o", table)
+	_, _, err := clitest.Run(t, newCalibCmd(), "--model", f.model, "--data", f.train, "--method", "minmax", "-o", table)
 	require.NoError(t, err)
 
 	other := filepath.Join(f.dir, "other.ecnn")
-	saveUntrained(t, other, 2)
+	clitest.SaveUntrained(t, other, 2)
 	out := filepath.Join(f.dir, "q.ecnn")
-	_, _, err = runCmd(t, newQuantizeCmd(), "--model", other, "--calib", table, "-o", out)
+	_, _, err = clitest.Run(t, newQuantizeCmd(), "--model", other, "--calib", table, "-o", out)
 	require.ErrorContains(t, err, "calibration table was made for model")
-	_, _, err = runCmd(t, newQuantizeCmd(), "--model", f.model, "-o", out)
+	_, _, err = clitest.Run(t, newQuantizeCmd(), "--model", f.model, "-o", out)
 	require.ErrorContains(t, err, "needs --calib TABLE or --data DIR")
-	_, _, err = runCmd(t, newQuantizeCmd(), "--model", f.model, "--calib", table, "--dtype", "int4", "-o", out)
+	_, _, err = clitest.Run(t, newQuantizeCmd(), "--model", f.model, "--calib", table, "--dtype", "int4", "-o", out)
 	require.ErrorContains(t, err, `--dtype "int4"`)
-	_, _, err = runCmd(t, newCalibCmd(), "--model", f.model, "--data", f.train, "--method", "kmeans", "-o", table)
+	_, _, err = clitest.Run(t, newCalibCmd(), "--model", f.model, "--data", f.train, "--method", "kmeans", "-o", table)
 	require.ErrorContains(t, err, `unknown calibration method "kmeans"`)
 	require.NoFileExists(t, out)
 }
@@ -133,7 +126,7 @@ func TestQuantizeCommandErrors(t *testing.T) {
 func TestQuantizeFloat16Command(t *testing.T) {
 	f := newQuantFixture(t)
 	f16 := filepath.Join(f.dir, "model.f16.ecnn")
-	_, _, err := runCmd(t, newQuantizeCmd(), "--model", f.model, "--dtype", "float16", "--valid", f.valid, "-o", f16)
+	_, _, err := clitest.Run(t, newQuantizeCmd(), "--model", f.model, "--dtype", "float16", "--valid", f.valid, "-o", f16)
 	require.NoError(t, err)
 	m, err := model.Load(f16)
 	require.NoError(t, err)

@@ -3,6 +3,7 @@ package main
 import (
 	"github.com/spf13/cobra"
 
+	"github.com/edgecnn/edgecnn/internal/cli"
 	"github.com/edgecnn/edgecnn/train"
 )
 
@@ -36,7 +37,7 @@ func newSummaryCmd() *cobra.Command {
 			}
 			s := net.Summary()
 			if asJSON {
-				return printJSON(cmd.OutOrStdout(), s)
+				return cli.PrintJSON(cmd.OutOrStdout(), s)
 			}
 			_, err = s.WriteTo(cmd.OutOrStdout())
 			return err

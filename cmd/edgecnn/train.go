@@ -16,6 +16,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/edgecnn/edgecnn/dataset"
+	"github.com/edgecnn/edgecnn/internal/cli"
 	"github.com/edgecnn/edgecnn/internal/samefile"
 	"github.com/edgecnn/edgecnn/model"
 	"github.com/edgecnn/edgecnn/preprocess"
@@ -216,7 +217,7 @@ validate at chance while training well; --bn-recalibrate 0 keeps them
 	fl.StringVarP(&f.out, "output", "o", "model.ecnn", "model file to write")
 	fl.BoolVar(&f.asJSON, "json", false, "print the result as JSON on stdout")
 	c.MarkFlagRequired("data")
-	addMaxPixelsFlag(c)
+	cli.AddMaxPixelsFlag(c)
 	return c
 }
 
@@ -299,7 +300,7 @@ func runTrain(cmd *cobra.Command, f *trainFlags) error {
 		Checkpoint: ckpt, Resume: f.resume, Settings: f.settings(), Progress: logger.Progress, RecalibrateBN: f.bnRecalibrate,
 	})
 	if errors.Is(err, train.ErrInterrupted) {
-		return &exitError{code: 130, err: fmt.Errorf("%w; checkpoint saved to %s, continue with the same command and --resume", err, ckpt)}
+		return &cli.ExitError{Code: 130, Err: fmt.Errorf("%w; checkpoint saved to %s, continue with the same command and --resume", err, ckpt)}
 	}
 	var diverged error
 	if errors.Is(err, train.ErrNonFinite) {
@@ -346,7 +347,7 @@ func runTrain(cmd *cobra.Command, f *trainFlags) error {
 	rep := trainReport{Model: f.out, Epochs: len(res.History.Epochs), BestEpoch: res.BestEpoch, Stopped: res.Stopped,
 		Metrics: metrics, History: o.historyJSON, Curves: o.curves, Seconds: time.Since(start).Seconds()}
 	if f.asJSON {
-		return printJSON(cmd.OutOrStdout(), rep)
+		return cli.PrintJSON(cmd.OutOrStdout(), rep)
 	}
 	if res.Stopped {
 		fmt.Fprintf(errw, "Early stopping: no improvement of %s for %d epochs\n", res.Monitor, f.patience)

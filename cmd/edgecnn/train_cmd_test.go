@@ -9,6 +9,8 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/edgecnn/edgecnn/internal/cli"
+	"github.com/edgecnn/edgecnn/internal/clitest"
 	"github.com/edgecnn/edgecnn/model"
 	"github.com/edgecnn/edgecnn/synth"
 )
@@ -22,7 +24,7 @@ func TestTrainEvalPredict(t *testing.T) {
 	args := []string{"--data", filepath.Join(data, "train"), "--valid", filepath.Join(data, "valid"), "--arch", "seed-exercise",
 		"--image-size", "16", "--batch-size", "16", "--threads", "2", "-o", out, "--json"}
 
-	stdout, stderr, err := runCmd(t, newTrainCmd(), append(args, "--epochs", "2")...)
+	stdout, stderr, err := clitest.Run(t, newTrainCmd(), append(args, "--epochs", "2")...)
 	require.NoError(t, err, stderr)
 	var rep trainReport
 	require.NoError(t, json.Unmarshal([]byte(stdout), &rep))
@@ -44,7 +46,7 @@ func TestTrainEvalPredict(t *testing.T) {
 	require.NoError(t, err)
 
 	// --resume continues with the same history.
-	_, stderr, err = runCmd(t, newTrainCmd(), append(args, "--epochs", "3", "--resume")...)
+	_, stderr, err = clitest.Run(t, newTrainCmd(), append(args, "--epochs", "3", "--resume")...)
 	require.NoError(t, err, stderr)
 	require.NotContains(t, stderr, "Epoch 1/3")
 	second, err := os.ReadFile(filepath.Join(filepath.Dir(out), "model.history.csv"))
@@ -55,7 +57,7 @@ func TestTrainEvalPredict(t *testing.T) {
 		require.Equal(t, dropSeconds(rows1[i]), dropSeconds(rows2[i]))
 	}
 
-	stdout, stderr, err = runCmd(t, newEvalCmd(), "--model", out, "--data", filepath.Join(data, "valid"), "--json")
+	stdout, stderr, err = clitest.Run(t, newEvalCmd(), "--model", out, "--data", filepath.Join(data, "valid"), "--json")
 	require.NoError(t, err, stderr)
 	var ev map[string]any
 	require.NoError(t, json.Unmarshal([]byte(stdout), &ev))
@@ -63,17 +65,17 @@ func TestTrainEvalPredict(t *testing.T) {
 		require.Contains(t, ev, k)
 	}
 	require.EqualValues(t, 16, ev["images"])
-	stdout, _, err = runCmd(t, newEvalCmd(), "--model", out, "--data", filepath.Join(data, "valid"))
+	stdout, _, err = clitest.Run(t, newEvalCmd(), "--model", out, "--data", filepath.Join(data, "valid"))
 	require.NoError(t, err)
 	require.Contains(t, stdout, "true\\pred")
 
 	imgs, err := filepath.Glob(filepath.Join(data, "valid", "Truck", "*"))
 	require.NoError(t, err)
-	stdout, stderr, err = runCmd(t, newPredictCmd(), "--model", out, "--json", imgs[0], imgs[1])
+	stdout, stderr, err = clitest.Run(t, newPredictCmd(), "--model", out, "--json", imgs[0], imgs[1])
 	require.NoError(t, err, stderr)
 	lines := strings.Split(strings.TrimSpace(stdout), "\n")
 	require.Len(t, lines, 2)
-	var p inferLine
+	var p cli.InferLine
 	require.NoError(t, json.Unmarshal([]byte(lines[0]), &p))
 	require.Contains(t, []string{"Car", "Truck"}, p.Label)
 	require.True(t, p.Probability >= 0.5 && p.Probability <= 1)
@@ -81,7 +83,7 @@ func TestTrainEvalPredict(t *testing.T) {
 	// A corrupt image is reported by name and makes the exit code non-zero.
 	bad := filepath.Join(t.TempDir(), "bad.jpg")
 	require.NoError(t, os.WriteFile(bad, []byte("not an image"), 0o644))
-	_, stderr, err = runCmd(t, newPredictCmd(), "--model", out, bad, imgs[0])
+	_, stderr, err = clitest.Run(t, newPredictCmd(), "--model", out, bad, imgs[0])
 	require.Error(t, err)
 	require.Contains(t, stderr, "bad.jpg: cannot decode")
 }
@@ -94,21 +96,21 @@ func dropSeconds(row string) string {
 }
 
 func TestSummaryCommand(t *testing.T) {
-	stdout, _, err := runCmd(t, newSummaryCmd(), "--arch", "seed-tutorial", "--image-size", "128")
+	stdout, _, err := clitest.Run(t, newSummaryCmd(), "--arch", "seed-tutorial", "--image-size", "128")
 	require.NoError(t, err)
 	require.Contains(t, stdout, "Total params: 291,405")
 	require.Contains(t, stdout, "dense_1 (Dense)")
 
-	stdout, _, err = runCmd(t, newSummaryCmd(), "--arch", "seed-exercise", "--image-size", "32", "--classes", "10", "--json")
+	stdout, _, err = clitest.Run(t, newSummaryCmd(), "--arch", "seed-exercise", "--image-size", "32", "--classes", "10", "--json")
 	require.NoError(t, err)
 	require.Contains(t, stdout, `"output_shape":[10]`)
 
-	_, _, err = runCmd(t, newSummaryCmd(), "--spec", "no-such.yaml")
+	_, _, err = clitest.Run(t, newSummaryCmd(), "--spec", "no-such.yaml")
 	require.ErrorContains(t, err, "no-such.yaml")
 }
 
 func TestBenchTrainCommand(t *testing.T) {
-	stdout, _, err := runCmd(t, newBenchTrainCmd(), "--arch", "seed-exercise", "--image-size", "16", "--batches", "2", "--warmup", "1", "--threads", "2", "--json")
+	stdout, _, err := clitest.Run(t, newBenchTrainCmd(), "--arch", "seed-exercise", "--image-size", "16", "--batches", "2", "--warmup", "1", "--threads", "2", "--json")
 	require.NoError(t, err)
 	var rep map[string]any
 	require.NoError(t, json.Unmarshal([]byte(stdout), &rep))
@@ -126,9 +128,9 @@ func TestTrainCommandErrors(t *testing.T) {
 		{[]string{"--data", dir, "--augment", "flip,blur=2"}, `--augment: "blur=2"`},
 		{[]string{"--data", dir, "--valid", dir, "--validation-split", "0.2"}, "either --valid or --validation-split"},
 	} {
-		_, _, err := runCmd(t, newTrainCmd(), c.args...)
+		_, _, err := clitest.Run(t, newTrainCmd(), c.args...)
 		require.ErrorContains(t, err, c.want, "%v", c.args)
 	}
-	_, _, err := runCmd(t, newEvalCmd(), "--model", filepath.Join(dir, "missing.ecnn"), "--data", dir)
+	_, _, err := clitest.Run(t, newEvalCmd(), "--model", filepath.Join(dir, "missing.ecnn"), "--data", dir)
 	require.ErrorContains(t, err, "missing.ecnn")
 }

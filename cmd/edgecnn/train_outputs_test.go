@@ -9,6 +9,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/edgecnn/edgecnn/internal/clitest"
 	"github.com/edgecnn/edgecnn/model"
 	"github.com/edgecnn/edgecnn/synth"
 )
@@ -28,10 +29,10 @@ func trainArgs(t *testing.T, out string) []string {
 func TestTrainOutputsNamedAfterModel(t *testing.T) {
 	dir := t.TempDir()
 	args := trainArgs(t, filepath.Join(dir, "a.ecnn"))
-	_, stderr, err := runCmd(t, newTrainCmd(), args...)
+	_, stderr, err := clitest.Run(t, newTrainCmd(), args...)
 	require.NoError(t, err, stderr)
 	args[len(args)-1] = filepath.Join(dir, "b.ecnn")
-	_, stderr, err = runCmd(t, newTrainCmd(), append(args, "--epochs", "2")...)
+	_, stderr, err = clitest.Run(t, newTrainCmd(), append(args, "--epochs", "2")...)
 	require.NoError(t, err, stderr)
 
 	entries, err := os.ReadDir(dir)
@@ -55,7 +56,7 @@ func TestTrainOutputsNamedAfterModel(t *testing.T) {
 func TestTrainPreparesOutput(t *testing.T) {
 	dir := t.TempDir()
 	args := trainArgs(t, filepath.Join(dir, "new", "sub", "m.ecnn"))
-	_, stderr, err := runCmd(t, newTrainCmd(), args...)
+	_, stderr, err := clitest.Run(t, newTrainCmd(), args...)
 	require.NoError(t, err, stderr)
 	require.FileExists(t, filepath.Join(dir, "new", "sub", "m.ecnn"))
 
@@ -63,7 +64,7 @@ func TestTrainPreparesOutput(t *testing.T) {
 	require.NoError(t, os.WriteFile(file, nil, 0o644))
 	for _, out := range []string{filepath.Join(file, "m.ecnn"), dir} {
 		args[len(args)-1] = out
-		_, stderr, err = runCmd(t, newTrainCmd(), args...)
+		_, stderr, err = clitest.Run(t, newTrainCmd(), args...)
 		require.ErrorContains(t, err, "-o "+out, stderr)
 		require.NotContains(t, stderr, "Epoch 1/1")
 	}
@@ -76,12 +77,12 @@ func TestTrainKeepsCheckpoint(t *testing.T) {
 	dir := t.TempDir()
 	out := filepath.Join(dir, "m.ecnn")
 	args := trainArgs(t, out)
-	_, stderr, err := runCmd(t, newTrainCmd(), args...)
+	_, stderr, err := clitest.Run(t, newTrainCmd(), args...)
 	require.NoError(t, err, stderr)
 	first, err := os.ReadFile(out + ".ckpt")
 	require.NoError(t, err)
 
-	_, stderr, err = runCmd(t, newTrainCmd(), append(args, "--seed", "2")...)
+	_, stderr, err = clitest.Run(t, newTrainCmd(), append(args, "--seed", "2")...)
 	require.NoError(t, err, stderr)
 	require.Contains(t, stderr, "Kept the earlier run's checkpoint "+out+".ckpt as "+out+".ckpt.1")
 	kept, err := os.ReadFile(out + ".ckpt.1")
@@ -97,11 +98,11 @@ func TestTrainKeepsCheckpoint(t *testing.T) {
 		{"--arch", "seed-tutorial"},
 		{"--image-size", "18"},
 	} {
-		_, stderr, err = runCmd(t, newTrainCmd(), append(args, "--seed", "2", "--epochs", "2", "--resume", c.flag, c.value)...)
+		_, stderr, err = clitest.Run(t, newTrainCmd(), append(args, "--seed", "2", "--epochs", "2", "--resume", c.flag, c.value)...)
 		require.ErrorContains(t, err, "made with "+c.flag, stderr)
 		require.NotContains(t, stderr, "Epoch 2/2")
 	}
-	_, stderr, err = runCmd(t, newTrainCmd(), append(args, "--seed", "2", "--epochs", "2", "--resume")...)
+	_, stderr, err = clitest.Run(t, newTrainCmd(), append(args, "--seed", "2", "--epochs", "2", "--resume")...)
 	require.NoError(t, err, stderr)
 	require.Contains(t, stderr, "Epoch 2/2")
 }
@@ -113,14 +114,14 @@ func TestTrainStopsOnNaN(t *testing.T) {
 	dir := t.TempDir()
 	out := filepath.Join(dir, "m.ecnn")
 	args := trainArgs(t, out)
-	_, stderr, err := runCmd(t, newTrainCmd(), args...)
+	_, stderr, err := clitest.Run(t, newTrainCmd(), args...)
 	require.NoError(t, err, stderr)
 	o := outputsFor(out)
 	for _, f := range []string{out, o.historyCSV, o.historyJSON, o.curves} {
 		require.NoError(t, os.Remove(f))
 	}
 
-	_, stderr, err = runCmd(t, newTrainCmd(), append(args, "--resume", "--epochs", "3", "--lr", "1e12")...)
+	_, stderr, err = clitest.Run(t, newTrainCmd(), append(args, "--resume", "--epochs", "3", "--lr", "1e12")...)
 	require.ErrorContains(t, err, "loss became NaN", stderr)
 	require.ErrorContains(t, err, "wrote "+out+" with the weights of epoch 1 (the best finite one)")
 	require.NotContains(t, stderr, "Epoch 3/3")
@@ -137,7 +138,7 @@ func TestTrainStopsOnNaN(t *testing.T) {
 	// Diverging in the first epoch writes no model and says so.
 	require.NoError(t, os.Remove(out))
 	args[len(args)-1] = filepath.Join(dir, "n.ecnn")
-	_, stderr, err = runCmd(t, newTrainCmd(), append(args, "--lr", "1e12")...)
+	_, stderr, err = clitest.Run(t, newTrainCmd(), append(args, "--lr", "1e12")...)
 	require.ErrorContains(t, err, "no model was written", stderr)
 	require.NoFileExists(t, filepath.Join(dir, "n.ecnn"))
 }

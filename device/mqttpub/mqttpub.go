@@ -140,7 +140,7 @@ type Publisher struct {
 	winFrames   int
 }
 
-var idPattern = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
+var idPattern = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`) }) // compiled on first use: at start-up it costs milliseconds
 
 // DefaultDeviceID is the host name, lower-cased, with every character
 // that is not a letter, digit, _ or - replaced by _.
@@ -191,7 +191,7 @@ func New(cfg Config) (*Publisher, error) {
 	if cfg.DeviceID == "" {
 		cfg.DeviceID = DefaultDeviceID()
 	}
-	if !idPattern.MatchString(cfg.DeviceID) {
+	if !idPattern().MatchString(cfg.DeviceID) {
 		return nil, fmt.Errorf("--mqtt-id %q: use 1 to 64 letters, digits, _ and - (it is part of MQTT topics)", cfg.DeviceID)
 	}
 	if cfg.Every < 0 || cfg.QueueSize < 0 || cfg.MaxBackoff < 0 {

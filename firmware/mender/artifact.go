@@ -40,6 +40,7 @@ import (
 	"os"
 	"regexp"
 	"sort"
+	"sync"
 	"time"
 
 	"github.com/edgecnn/edgecnn/firmware"
@@ -88,10 +89,10 @@ type Artifact struct {
 
 // namePattern bounds artefact names, device types and module names to
 // printable characters without spaces or quotes.
-var namePattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._+:@-]{0,127}$`)
+var namePattern = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._+:@-]{0,127}$`) }) // compiled on first use: at start-up it costs milliseconds
 
 // modulePattern is what a file name under /usr/share/mender/modules/v3 may be.
-var modulePattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`)
+var modulePattern = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`) }) // compiled on first use: at start-up it costs milliseconds
 
 // check fills defaults and validates o.
 func (o *Options) check() error {
@@ -104,17 +105,17 @@ func (o *Options) check() error {
 	if o.Module == "" {
 		o.Module = ModuleName
 	}
-	if !namePattern.MatchString(o.Name) {
+	if !namePattern().MatchString(o.Name) {
 		return fmt.Errorf("mender: artefact name %q: use letters, digits and . _ + : @ - (no spaces)", o.Name)
 	}
-	if !modulePattern.MatchString(o.Module) {
+	if !modulePattern().MatchString(o.Module) {
 		return fmt.Errorf("mender: update module name %q: use letters, digits and . _ -", o.Module)
 	}
 	if len(o.DeviceTypes) == 0 {
 		return fmt.Errorf("mender: no device type: give the devices' Mender device type (see /var/lib/mender/device_type on a device)")
 	}
 	for _, d := range o.DeviceTypes {
-		if !namePattern.MatchString(d) {
+		if !namePattern().MatchString(d) {
 			return fmt.Errorf("mender: device type %q: use letters, digits and . _ + : @ - (no spaces)", d)
 		}
 	}

@@ -1,7 +1,0 @@
-//go:build gocv
-
-package main
-
-// Builds with -tags gocv open camera indexes, video files and GStreamer
-// pipelines through OpenCV.
-import _ "github.com/edgecnn/edgecnn/device/gocvcam"

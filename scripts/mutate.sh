@@ -56,7 +56,7 @@ mutant vnni $V 'VPADDD           Z25, Z24, Z24; \' 'VPSUBD           Z25, Z24, Z
 
 # arm64 NEON and SDOT (row kernels of GEMM, tile kernels of Conv).
 R=infer/kernel/kernel_arm64.s
-mutant arm64 $R '#define SQRDMULH_4S(d, n, m) WORD $(0x6EA0B400' '#define SQRDMULH_4S(d, n, m) WORD $(0x4EA0B400' "high multiply without rounding (SQDMULH)"
+mutant arm64 infer/kernel/neon_arm64.h '#define SQRDMULH_4S(d, n, m) WORD $(0x6EA0B400' '#define SQRDMULH_4S(d, n, m) WORD $(0x4EA0B400' "high multiply without rounding (SQDMULH)"
 mutant arm64 $R 'SMAX_4S(0, 0, 17); SMAX_4S(1, 1, 17);' 'SMAX_4S(0, 0, 16); SMAX_4S(1, 1, 17);' "tile lower clamp bound: the zero point instead of ActMin"
 mutant arm64 $R 'SQADD_4S(8, 8, 20); \' 'VMOV V8.B16, V8.B16; \' "row kernel without the rounding fixup"
 mutant arm64 $R 'SRSHL_4S(8, 8, 15); \' 'SSHL_4S(8, 8, 15); \' "row kernel: truncating instead of rounding shift"

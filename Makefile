@@ -45,7 +45,7 @@ test-unit:
 test-gocv:
 ifeq ($(HAVE_OPENCV),yes)
 	$(GO) test -count=1 -tags $(GOCV_TAGS) ./device/...
-	$(GO) test -count=1 -tags $(GOCV_TAGS) -run 'Gocv|VideoFile' ./cmd/edgecnn/
+	$(GO) test -count=1 -tags $(GOCV_TAGS) -run 'Gocv|VideoFile' ./internal/cli/ ./cmd/edgecnn/
 else
 	@echo "test-gocv: skipped: OpenCV not installed (apt-get install -y libopencv-dev)"
 endif
